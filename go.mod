@@ -1,0 +1,11 @@
+module github.com/ponder-go/ponder
+
+go 1.26.8
+
+require (
+	github.com/sashabaranov/go-openai v1.43.0
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
