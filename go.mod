@@ -3,6 +3,7 @@ module github.com/ponder-go/ponder
 go 1.26.8
 
 require (
+	github.com/expr-lang/expr v1.17.8
 	github.com/sashabaranov/go-openai v1.43.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/tools"
+	"github.com/ponder-go/ponder/trace"
+)
+
+func init() {
+	register("agent", "answer with a ReAct agent that searches and calculates, printing each step live", agent)
+}
+
+func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	toolList := fs.String("tools", "search,calculator", "comma-separated built-in tools")
+	be := fs.String("backend", "auto", "model backend: auto, openai or local")
+	model := fs.String("model", "", "model name")
+	native := fs.Bool("native", false, "use native function calling")
+	maxSteps := fs.Int("max-steps", 10, "model turns at most")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	traceFile := fs.String("trace", "", "write the JSON-lines trace to `FILE`")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ponder agent [-tools calculator,search] [-native] [-backend auto|openai|local] [-trace FILE] \"question\"")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	q := question(fs.Args())
+	if q == "" {
+		fs.Usage()
+		return errUsage
+	}
+	reg, err := tools.Builtin(strings.Split(*toolList, ",")...)
+	if err != nil {
+		return err
+	}
+	m, err := backend.Open(*be, *model)
+	if err != nil {
+		return err
+	}
+	tr := trace.New()
+	a := &react.Agent{Model: m, Tools: reg, Native: *native, MaxSteps: *maxSteps, Timeout: *timeout,
+		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
+	res, err := a.Run(trace.WithTracer(ctx, tr), q)
+	if *traceFile != "" {
+		if werr := writeTrace(tr, *traceFile); werr != nil {
+			fmt.Fprintln(stderr, "ponder agent:", werr)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nAnswer: %s\n", res.Answer)
+	return nil
+}

@@ -1,0 +1,75 @@
+// The flagship example: a ReAct agent answers "How many times larger is
+// California's population than Alaska's?" by searching the bundled 2020
+// Census facts and using the calculator, printing its reasoning as it goes.
+//
+//	go run ./examples/california-alaska [-q "question"] [-backend auto|openai|local] [-model M] [-native] [-trace FILE]
+//
+// -backend auto uses an OpenAI-compatible server when OPENAI_API_KEY or
+// OPENAI_BASE_URL is set, else the bundled local model.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/tools"
+	"github.com/ponder-go/ponder/trace"
+)
+
+const defaultQuestion = "How many times larger is California's population than Alaska's?"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("california-alaska", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	q := fs.String("q", defaultQuestion, "the question (about US states: population, area, density, sums, differences, ratios)")
+	be := fs.String("backend", "auto", "model backend: auto, openai or local")
+	model := fs.String("model", "", "model name (default $PONDER_MODEL or the backend's)")
+	native := fs.Bool("native", false, "use native function calling instead of the text format")
+	traceFile := fs.String("trace", "", "write the JSON-lines trace to `FILE`")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	m, err := backend.Open(*be, *model)
+	if err != nil {
+		fmt.Fprintln(stderr, "california-alaska:", err)
+		return 1
+	}
+	reg, err := tools.Builtin()
+	if err != nil {
+		fmt.Fprintln(stderr, "california-alaska:", err)
+		return 1
+	}
+	tr := trace.New()
+	agent := &react.Agent{Model: m, Tools: reg, Native: *native, Timeout: *timeout,
+		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
+	fmt.Fprintf(stdout, "Question: %s\n", *q)
+	res, err := agent.Run(trace.WithTracer(ctx, tr), *q)
+	if *traceFile != "" {
+		if f, ferr := os.Create(*traceFile); ferr == nil {
+			_ = tr.WriteJSONL(f)
+			f.Close()
+		} else {
+			fmt.Fprintln(stderr, "california-alaska:", ferr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "california-alaska:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nAnswer: %s\n(%d steps, %d tokens, %s)\n", res.Answer, len(res.Steps), res.Usage.TotalTokens, res.Duration.Round(time.Millisecond))
+	return 0
+}

@@ -1,0 +1,344 @@
+// Package react implements ReAct agents (Yao et al. 2022): the model
+// alternates Thought, Action and Observation, calling tools to look things up
+// and to calculate, until it gives a Final Answer.
+//
+// Text mode (the default) works with any completion model, including small
+// local ones: the prompt lists the tools and the format, the agent stops
+// generation at "Observation:", runs the tool and appends the observation.
+// Native mode drives the same loop through function calling (tools and
+// tool_calls messages) for backends that support it.
+package react
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/tools"
+	"github.com/ponder-go/ponder/trace"
+)
+
+// Agent answers questions with a model and tools.
+type Agent struct {
+	Model llm.Model
+	Tools *tools.Registry
+	// Instructions open the prompt (default DefaultInstructions).
+	Instructions string
+	// Examples are worked examples in the text format (default
+	// DefaultExample); set to an empty non-nil slice for none.
+	Examples []string
+	// Native uses function calling instead of the text format.
+	Native bool
+
+	MaxSteps         int           // model turns at most (default 10)
+	MaxToolCalls     int           // tool calls at most (default 20)
+	MaxTokens        int           // total tokens at most (0: no limit)
+	MaxFormatRetries int           // consecutive unreadable replies tolerated (default 2)
+	Timeout          time.Duration // for the whole run (0: the context's)
+	StepTokens       int           // max tokens per model turn (default 400)
+	Temperature      *float64      // default greedy (0)
+
+	// OnStep, when set, receives each step as soon as it is complete.
+	OnStep func(Step)
+}
+
+// Step is one turn of the loop.
+type Step struct {
+	Index       int           `json:"index"`
+	Thought     string        `json:"thought,omitempty"`
+	Action      string        `json:"action,omitempty"`
+	Input       string        `json:"input,omitempty"`
+	Observation string        `json:"observation,omitempty"`
+	Final       bool          `json:"final,omitempty"`
+	Answer      string        `json:"answer,omitempty"`
+	Raw         string        `json:"raw"`                    // the model's reply as received
+	FormatError bool          `json:"format_error,omitempty"` // the reply could not be read
+	ToolError   string        `json:"tool_error,omitempty"`   // the tool failed (also in Observation)
+	Start       time.Time     `json:"start"`
+	ModelTime   time.Duration `json:"model_time"`
+	ToolTime    time.Duration `json:"tool_time"`
+	Tokens      int           `json:"tokens"`
+}
+
+// Result is what a run produced: the answer, every step and the trace.
+type Result struct {
+	Question string        `json:"question"`
+	Answer   string        `json:"answer"`
+	Steps    []Step        `json:"steps"`
+	Usage    llm.Usage     `json:"usage"`
+	Duration time.Duration `json:"duration"`
+	// Stopped says why the run ended without an answer ("" when answered).
+	Stopped string        `json:"stopped,omitempty"`
+	Trace   *trace.Tracer `json:"-"`
+}
+
+// Limit errors: Run returns them (wrapped) with the partial Result.
+var (
+	ErrMaxSteps     = errors.New("step limit reached without a final answer")
+	ErrMaxToolCalls = errors.New("tool-call limit reached")
+	ErrTokenBudget  = errors.New("token budget exhausted")
+	ErrLoop         = errors.New("the model keeps repeating the same action")
+	ErrBadFormat    = errors.New("the model's replies could not be read")
+)
+
+// Run answers question. It always returns a Result (with the steps so far);
+// the error says why there is no answer: a limit (ErrMaxSteps, ...), a model
+// error (llm.Err*), or the context.
+func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
+	if a.Model == nil || a.Tools == nil {
+		return nil, errors.New("react: agent needs a Model and Tools")
+	}
+	tr := trace.FromContext(ctx)
+	if tr == nil {
+		tr = trace.New()
+		ctx = trace.WithTracer(ctx, tr)
+	}
+	if a.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.Timeout)
+		defer cancel()
+	}
+	ctx, span := trace.Start(ctx, trace.KindAgent, "react")
+	span.Set("question", question)
+	r := &run{Agent: a, res: &Result{Question: question, Trace: tr}, start: time.Now(), seen: map[string]int{}}
+	var err error
+	if a.Native {
+		err = r.native(ctx)
+	} else {
+		err = r.text(ctx)
+	}
+	r.res.Duration = time.Since(r.start)
+	if err != nil {
+		r.res.Stopped = err.Error()
+	}
+	span.Set("answer", r.res.Answer)
+	span.Set("tokens", r.res.Usage.TotalTokens)
+	span.Finish(err)
+	return r.res, err
+}
+
+type run struct {
+	*Agent
+	res        *Result
+	start      time.Time
+	toolCalls  int
+	badFormats int
+	seen       map[string]int // action+input -> times run
+}
+
+func (a *Agent) maxSteps() int   { return def(a.MaxSteps, 10) }
+func (a *Agent) maxTools() int   { return def(a.MaxToolCalls, 20) }
+func (a *Agent) maxFormats() int { return def(a.MaxFormatRetries, 2) }
+
+func def(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
+func (a *Agent) request(msgs []llm.Message) llm.Request {
+	t := a.Temperature
+	if t == nil {
+		t = llm.Temp(0)
+	}
+	req := llm.Request{Messages: msgs, MaxTokens: def(a.StepTokens, 400), Temperature: t}
+	if a.Native {
+		req.Tools = a.Tools.Specs()
+	} else {
+		req.Stop = []string{"\nObservation:", "Observation:"}
+	}
+	return req
+}
+
+// generate makes one model call within the budgets.
+func (r *run) generate(ctx context.Context, req llm.Request, st *Step) (*llm.Response, error) {
+	if r.MaxTokens > 0 {
+		left := r.MaxTokens - r.res.Usage.TotalTokens
+		if left <= 0 {
+			return nil, fmt.Errorf("react: %w (%d tokens used of %d)", ErrTokenBudget, r.res.Usage.TotalTokens, r.MaxTokens)
+		}
+		req.MaxTokens = min(req.MaxTokens, left)
+	}
+	t0 := time.Now()
+	resp, err := llm.Generate(ctx, r.Model, req)
+	st.ModelTime = time.Since(t0)
+	if err != nil {
+		return nil, fmt.Errorf("react: step %d: %w", st.Index, err)
+	}
+	if len(resp.Choices) == 0 {
+		return nil, fmt.Errorf("react: step %d: %w: the model returned no choices", st.Index, llm.ErrBadOutput)
+	}
+	st.Tokens = resp.Usage.TotalTokens
+	r.res.Usage = r.res.Usage.Add(resp.Usage)
+	return resp, nil
+}
+
+// act runs a tool for the step and fills the observation; it enforces the
+// tool-call limit and catches repeated actions.
+func (r *run) act(ctx context.Context, st *Step) error {
+	key := strings.ToLower(st.Action) + "\x00" + strings.TrimSpace(st.Input)
+	if n := r.seen[key]; n > 0 {
+		r.seen[key]++
+		if n >= 2 {
+			st.Observation = "Error: this exact action was already run " + fmt.Sprint(n) + " times."
+			return fmt.Errorf("react: %w: %s[%s]", ErrLoop, st.Action, short(st.Input, 60))
+		}
+		st.Observation = "You already ran this exact action; its result is in an earlier Observation. Use it, or do something different."
+		return nil
+	}
+	if r.toolCalls >= r.maxTools() {
+		return fmt.Errorf("react: %w (%d)", ErrMaxToolCalls, r.toolCalls)
+	}
+	r.toolCalls++
+	r.seen[key]++
+	t0 := time.Now()
+	obs, err := r.Tools.Call(ctx, st.Action, st.Input)
+	st.ToolTime = time.Since(t0)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("react: tool %s: %w", st.Action, ctx.Err())
+		}
+		st.ToolError = err.Error()
+		obs = "Error: " + strings.TrimPrefix(err.Error(), "calculator: ")
+	}
+	st.Observation = strings.TrimSpace(obs)
+	return nil
+}
+
+func (r *run) emit(ctx context.Context, st Step) {
+	_, span := trace.Start(ctx, trace.KindStep, fmt.Sprintf("step %d", st.Index))
+	span.Set("thought", st.Thought)
+	if st.Action != "" {
+		span.Set("input", st.Action+"["+st.Input+"]")
+		span.Set("output", st.Observation)
+	}
+	if st.Final {
+		span.Set("answer", st.Answer)
+	}
+	span.Set("tokens", st.Tokens)
+	span.Finish(nil)
+	r.res.Steps = append(r.res.Steps, st)
+	if r.OnStep != nil {
+		r.OnStep(st)
+	}
+}
+
+// text runs the loop in the text format.
+func (r *run) text(ctx context.Context) error {
+	examples := r.Examples
+	if examples == nil {
+		examples = []string{DefaultExample}
+	}
+	instr := r.Instructions
+	if instr == "" {
+		instr = DefaultInstructions
+	}
+	system := textSystemPrompt(instr, r.Tools, examples)
+	for i := 1; i <= r.maxSteps(); i++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("react: %w", err)
+		}
+		st := Step{Index: i, Start: time.Now()}
+		user := "Question: " + r.res.Question + "\n" + Scratchpad(r.res.Steps)
+		resp, err := r.generate(ctx, r.request([]llm.Message{llm.System(system), llm.User(user)}), &st)
+		if err != nil {
+			return err
+		}
+		st.Raw = resp.Choices[0].Text
+		p, perr := ParseStep(st.Raw)
+		st.Thought = p.Thought
+		switch {
+		case perr != nil:
+			st.FormatError = true
+			st.Observation = "Error: " + perr.Error() + ". " + FormatReminder
+			r.badFormats++
+			r.emit(ctx, st)
+			if r.badFormats > r.maxFormats() {
+				return fmt.Errorf("react: %w: %d in a row; last: %v", ErrBadFormat, r.badFormats, perr)
+			}
+			continue
+		case p.Final:
+			st.Final, st.Answer = true, p.Answer
+			r.res.Answer = p.Answer
+			r.emit(ctx, st)
+			return nil
+		}
+		r.badFormats = 0
+		st.Action, st.Input = p.Action, p.Input
+		err = r.act(ctx, &st)
+		r.emit(ctx, st)
+		if err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("react: %w (%d)", ErrMaxSteps, r.maxSteps())
+}
+
+// native runs the loop with function calling.
+func (r *run) native(ctx context.Context) error {
+	instr := r.Instructions
+	if instr == "" {
+		instr = DefaultInstructions
+	}
+	msgs := []llm.Message{llm.System(nativeSystemPrompt(instr)), llm.User(r.res.Question)}
+	idx := 0
+	for turn := 1; turn <= r.maxSteps(); turn++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("react: %w", err)
+		}
+		st := Step{Index: idx + 1, Start: time.Now()}
+		resp, err := r.generate(ctx, r.request(msgs), &st)
+		if err != nil {
+			return err
+		}
+		ch := resp.Choices[0]
+		st.Raw = ch.Text
+		thought := strings.TrimSpace(ch.Text)
+		if len(ch.ToolCalls) == 0 {
+			answer := strings.TrimSpace(thought)
+			if i := inlineFinal.FindStringIndex(answer); i != nil {
+				answer = strings.TrimSpace(answer[i[1]:])
+			}
+			if answer == "" {
+				idx++
+				st.FormatError = true
+				st.Observation = "Error: empty reply. Call a tool or give the final answer."
+				r.badFormats++
+				r.emit(ctx, st)
+				if r.badFormats > r.maxFormats() {
+					return fmt.Errorf("react: %w: %d empty replies", ErrBadFormat, r.badFormats)
+				}
+				msgs = append(msgs, llm.Assistant(""), llm.User(st.Observation))
+				continue
+			}
+			idx++
+			st.Final, st.Answer = true, answer
+			r.res.Answer = answer
+			r.emit(ctx, st)
+			return nil
+		}
+		r.badFormats = 0
+		msgs = append(msgs, llm.Message{Role: llm.RoleAssistant, Content: ch.Text, ToolCalls: ch.ToolCalls})
+		for j, tc := range ch.ToolCalls {
+			idx++
+			cst := st
+			cst.Index = idx
+			if j > 0 {
+				cst.Tokens, cst.ModelTime, thought = 0, 0, ""
+			}
+			cst.Thought = thought
+			cst.Action, cst.Input = tc.Name, tools.InputFromArgs(tc.Arguments)
+			err := r.act(ctx, &cst)
+			r.emit(ctx, cst)
+			msgs = append(msgs, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Name: tc.Name, Content: cst.Observation})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return fmt.Errorf("react: %w (%d)", ErrMaxSteps, r.maxSteps())
+}

@@ -1,0 +1,116 @@
+package react
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ponder-go/ponder/tools"
+)
+
+// DefaultInstructions open the text-mode prompt. They follow what works in
+// practice: say the model is bad at mental arithmetic and must use the
+// calculator, show a worked example, and ask it to check before answering.
+const DefaultInstructions = `You answer questions by thinking step by step and using tools.
+You are not good at mental arithmetic: use the calculator for ANY arithmetic, even simple sums.
+Do not answer facts from memory when you can look them up: use search, one fact per search.`
+
+// DefaultExample is the worked example shown in the text-mode prompt.
+const DefaultExample = `Question: What is the combined population of Texas and Florida?
+Thought: I need the population of Texas first.
+Action: search[population of Texas]
+Observation: [1] Texas population: According to the 2020 United States census, Texas had a population of 29,145,505.
+Thought: Texas had 29,145,505 people. Now I need the population of Florida.
+Action: search[population of Florida]
+Observation: [1] Florida population: According to the 2020 United States census, Florida had a population of 21,538,187.
+Thought: Florida had 21,538,187 people. I add the two with the calculator.
+Action: calculator[29,145,505 + 21,538,187]
+Observation: 50683692
+Thought: The sum is 50,683,692. Check: 29.1 million + 21.5 million is about 50.7 million, so it is right.
+Final Answer: The combined population of Texas and Florida is 50,683,692.`
+
+const formatHelp = `Use exactly this format, one step per reply:
+Thought: what you know so far and what to do next
+Action: tool[input]
+Then stop and wait: the Observation (the tool's result) will be given to you.
+Repeat Thought/Action/Observation as needed. Before answering, check the answer against the question (the right quantities, the right direction of a comparison), then reply:
+Thought: I now know the final answer.
+Final Answer: the answer, as a sentence with the number`
+
+// FormatReminder is appended as an observation when a reply has neither an
+// action nor a final answer.
+const FormatReminder = "Reply with 'Thought: ...' and then either 'Action: tool[input]' or 'Final Answer: ...'."
+
+// textSystemPrompt builds the system message for text mode.
+func textSystemPrompt(instructions string, reg *tools.Registry, examples []string) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(instructions))
+	b.WriteString("\n\nTools:\n")
+	b.WriteString(reg.Describe())
+	b.WriteString("\n")
+	b.WriteString(formatHelp)
+	for i, ex := range examples {
+		if i == 0 {
+			b.WriteString("\n\nExample:\n")
+		} else {
+			b.WriteString("\n\nAnother example:\n")
+		}
+		b.WriteString(strings.TrimSpace(ex))
+	}
+	return b.String()
+}
+
+// nativeSystemPrompt builds the system message for native function calling.
+func nativeSystemPrompt(instructions string) string {
+	return strings.TrimSpace(instructions) + "\n\nCall the tools you need, one fact or one calculation per call. " +
+		"When you know the answer, check it against the question, then reply with the final answer as a sentence with the number, without calling a tool."
+}
+
+// Scratchpad renders the steps so far in the text format.
+func Scratchpad(steps []Step) string {
+	var b strings.Builder
+	for _, s := range steps {
+		b.WriteString(s.Render())
+	}
+	return b.String()
+}
+
+// Render writes the step in the text format, ending with a newline.
+func (s Step) Render() string {
+	var b strings.Builder
+	if s.Raw != "" && s.FormatError {
+		fmt.Fprintf(&b, "%s\n", strings.TrimSpace(s.Raw))
+	} else {
+		if s.Thought != "" {
+			fmt.Fprintf(&b, "Thought: %s\n", s.Thought)
+		}
+		if s.Final {
+			fmt.Fprintf(&b, "Final Answer: %s\n", s.Answer)
+			return b.String()
+		}
+		if s.Action != "" {
+			fmt.Fprintf(&b, "Action: %s[%s]\n", s.Action, s.Input)
+		}
+	}
+	fmt.Fprintf(&b, "Observation: %s\n", s.Observation)
+	return b.String()
+}
+
+// PrintStep writes a step for people, in the text format, as the CLI and
+// examples show it live.
+func PrintStep(w io.Writer, s Step) {
+	if s.Thought != "" {
+		fmt.Fprintf(w, "Thought: %s\n", s.Thought)
+	}
+	if s.Final {
+		fmt.Fprintf(w, "Final Answer: %s\n", s.Answer)
+		return
+	}
+	if s.FormatError {
+		fmt.Fprintf(w, "(unreadable reply: %q)\n", short(s.Raw, 200))
+	}
+	if s.Action != "" {
+		fmt.Fprintf(w, "Action: %s[%s]\n", s.Action, s.Input)
+	}
+	fmt.Fprintf(w, "Observation: %s\n", s.Observation)
+}
