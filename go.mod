@@ -9,4 +9,7 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/philippgille/chromem-go v0.7.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

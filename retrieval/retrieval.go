@@ -22,6 +22,8 @@ type Document struct {
 type Result struct {
 	Document
 	Score float64 `json:"score"`
+	// Embedding is the stored vector, when the retriever has it.
+	Embedding []float32 `json:"-"`
 }
 
 // Retriever returns up to k documents for a query, best first. Asking for

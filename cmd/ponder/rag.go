@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/retrieval"
+)
+
+func init() {
+	register("rag", "retrieval: ingest files, query, ask with citations, evaluate on BEIR data", rag)
+}
+
+const ragUsage = `usage:
+  ponder rag ingest -db FILE PATH...
+  ponder rag query  -db FILE [-k 5] [-mode hybrid|vector|bm25] [-json] "query"
+  ponder rag ask    -db FILE [-k 5] [-backend auto|openai|local] "question"
+  ponder rag eval   -corpus corpus.jsonl -queries queries.jsonl -qrels qrels.tsv [-k 10] [-mode ...]`
+
+func rag(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, ragUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "ingest":
+		return ragIngest(ctx, args[1:], stdout, stderr)
+	case "query":
+		return ragQuery(ctx, args[1:], stdout, stderr)
+	case "ask":
+		return ragAsk(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return ragEval(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "ponder rag: unknown subcommand %q\n%s\n", args[0], ragUsage)
+	return errUsage
+}
+
+func retrieverFor(s *retrieval.Store, mode string) (retrieval.Retriever, error) {
+	switch mode {
+	case "hybrid", "":
+		return s.Hybrid(), nil
+	case "vector":
+		return s.Vector(), nil
+	case "bm25":
+		return s.Lexical(), nil
+	case "mmr":
+		return &retrieval.MMR{Base: s.Hybrid(), Store: s}, nil
+	}
+	return nil, fmt.Errorf("unknown -mode %q (want hybrid, vector, bm25 or mmr)", mode)
+}
+
+func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rag ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "store file (created if missing)")
+	chunk := fs.Int("chunk", 200, "max words per chunk")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *db == "" || fs.NArg() == 0 {
+		fmt.Fprintln(stderr, ragUsage)
+		return errUsage
+	}
+	s, err := retrieval.Open(*db, &retrieval.HashEmbedder{})
+	if err != nil {
+		return err
+	}
+	l := &retrieval.Loader{OnWarning: func(w retrieval.Warning) { fmt.Fprintln(stderr, "warning:", w) }}
+	var docs []retrieval.Document
+	for _, p := range fs.Args() {
+		if err := l.Load(p, func(d retrieval.Document) error { docs = append(docs, d); return nil }); err != nil {
+			return err
+		}
+	}
+	bar := newProgress(stderr)
+	start := time.Now()
+	sources := countSources(docs)
+	st, err := s.Ingest(ctx, docs, retrieval.RecursiveChunker{MaxTokens: *chunk}, func(st retrieval.IngestStats) {
+		rate := float64(st.Chunks) / time.Since(start).Seconds()
+		bar.update(st.Sources, sources, fmt.Sprintf("%d/%d documents, %d chunks, %.0f chunks/s", st.Sources, sources, st.Chunks, rate))
+	})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if err := s.Save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ingested %d sources (%d new, %d replaced, %d unchanged): %d chunks in %s; store holds %d chunks\n",
+		st.Sources, st.Added, st.Replaced, st.Unchanged, st.Chunks, time.Since(start).Round(time.Millisecond), s.Count())
+	return nil
+}
+
+func countSources(docs []retrieval.Document) int {
+	seen := map[string]bool{}
+	for _, d := range docs {
+		src := d.Source
+		if src == "" {
+			src = d.ID
+		}
+		seen[src] = true
+	}
+	return len(seen)
+}
+
+func ragQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rag query", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "store file")
+	k := fs.Int("k", 5, "results")
+	mode := fs.String("mode", "hybrid", "hybrid, vector, bm25 or mmr")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	q := question(fs.Args())
+	if *db == "" || q == "" {
+		fmt.Fprintln(stderr, ragUsage)
+		return errUsage
+	}
+	s, err := openExisting(*db)
+	if err != nil {
+		return err
+	}
+	r, err := retrieverFor(s, *mode)
+	if err != nil {
+		return err
+	}
+	res, err := r.Retrieve(ctx, q, *k)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	for i, x := range res {
+		fmt.Fprintf(stdout, "%d. %.4f  %s  (%s)\n   %s\n", i+1, x.Score, x.Title, x.Source, shortLine(x.Text, 160))
+	}
+	if len(res) == 0 {
+		fmt.Fprintln(stdout, "no results")
+	}
+	return nil
+}
+
+func openExisting(path string) (*retrieval.Store, error) {
+	s, err := retrieval.Open(path, &retrieval.HashEmbedder{})
+	if err != nil {
+		return nil, err
+	}
+	if s.Count() == 0 {
+		return nil, fmt.Errorf("store %s is empty or missing: run 'ponder rag ingest -db %s PATH...' first", path, path)
+	}
+	return s, nil
+}
+
+func shortLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func ragAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rag ask", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "store file")
+	k := fs.Int("k", 5, "passages")
+	be := fs.String("backend", "auto", "model backend: auto, openai or local")
+	model := fs.String("model", "", "model name")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	q := question(fs.Args())
+	if *db == "" || q == "" {
+		fmt.Fprintln(stderr, ragUsage)
+		return errUsage
+	}
+	s, err := openExisting(*db)
+	if err != nil {
+		return err
+	}
+	m, err := backend.Open(*be, *model)
+	if err != nil {
+		return err
+	}
+	r := &retrieval.RAG{Retriever: s.Hybrid(), Model: m, K: *k, AllowUnknown: true}
+	a, err := r.Run(ctx, q)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, a.Text)
+	fmt.Fprintln(stdout, "\nSources:")
+	for i, src := range a.Sources {
+		mark := " "
+		for _, c := range a.Citations {
+			if c == i+1 {
+				mark = "*"
+			}
+		}
+		fmt.Fprintf(stdout, "%s[%d] %s (%s)\n", mark, i+1, src.Title, src.Source)
+	}
+	return nil
+}
+
+func ragEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rag eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	corpusPath := fs.String("corpus", "", "BEIR corpus.jsonl")
+	queriesPath := fs.String("queries", "", "BEIR queries.jsonl")
+	qrelsPath := fs.String("qrels", "", "BEIR qrels TSV")
+	k := fs.Int("k", 10, "largest cut-off for recall")
+	mode := fs.String("mode", "all", "hybrid, vector, bm25, mmr or all")
+	chunk := fs.Int("chunk", 400, "max words per chunk")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *corpusPath == "" || *queriesPath == "" || *qrelsPath == "" {
+		fmt.Fprintln(stderr, ragUsage)
+		return errUsage
+	}
+	l := &retrieval.Loader{OnWarning: func(w retrieval.Warning) { fmt.Fprintln(stderr, "warning:", w) }}
+	docs, err := l.LoadAll(*corpusPath)
+	if err != nil {
+		return err
+	}
+	queries, err := retrieval.LoadQueries(*queriesPath)
+	if err != nil {
+		return err
+	}
+	qrels, err := retrieval.LoadQrels(*qrelsPath)
+	if err != nil {
+		return err
+	}
+	s, err := retrieval.Open("", &retrieval.HashEmbedder{})
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	st, err := s.Ingest(ctx, docs, retrieval.RecursiveChunker{MaxTokens: *chunk}, nil)
+	if err != nil {
+		return err
+	}
+	dt := time.Since(t0)
+	fmt.Fprintf(stdout, "corpus %d documents, %d chunks; ingest %.0f chunks/s; %d queries\n", len(docs), st.Chunks, float64(st.Chunks)/dt.Seconds(), len(queries))
+	modes := []string{*mode}
+	if *mode == "all" {
+		modes = []string{"bm25", "vector", "hybrid", "mmr"}
+	}
+	ks := []int{1, 5}
+	if *k > 5 {
+		ks = append(ks, *k)
+	}
+	for _, md := range modes {
+		r, err := retrieverFor(s, md)
+		if err != nil {
+			return err
+		}
+		m, err := retrieval.Evaluate(ctx, r, queries, qrels, ks, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n%s\n", md)
+		for _, kk := range ks {
+			fmt.Fprintf(stdout, "recall@%d %.3f\n", kk, m.Recall[kk])
+		}
+		fmt.Fprintf(stdout, "MRR@10 %.3f\nnDCG@10 %.3f\nlatency p50 %s p95 %s\n", m.MRR10, m.NDCG10, m.LatencyP50.Round(time.Microsecond), m.LatencyP95.Round(time.Microsecond))
+	}
+	return nil
+}
