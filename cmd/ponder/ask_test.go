@@ -77,7 +77,7 @@ func TestAskErrors(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
 	_, errs, code := runCLI(t, "ask", "-backend", "local", "hi")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errs, "local model is not available")
+	assert.Contains(t, errs, "no bundled local model yet")
 	assert.Contains(t, errs, "OPENAI_BASE_URL")
 
 	_, errs, code = runCLI(t, "ask")

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ponder-go/ponder/localmodel"
+)
+
+func init() {
+	register("tokenize", "print the token ids of stdin as a JSON array (-vocab gpt2|FILE)", tokenize)
+	register("detokenize", "read a JSON array of token ids on stdin and write the decoded bytes", detokenize)
+	register("logits", "print the logits at every position of -tokens as JSON (-weights FILE)", logits)
+	register("generate", "generate text with a local checkpoint (-weights FILE)", generate)
+}
+
+// stdin is replaceable in tests.
+var stdin io.Reader = os.Stdin
+
+func tokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vocab := fs.String("vocab", "gpt2", "gpt2 or a tokenizer file")
+	special := fs.Bool("special", false, "encode <|endoftext|> as its special id")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	tok, err := localmodel.LoadTokenizer(*vocab)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		return err
+	}
+	var ids []int32
+	if *special {
+		ids = tok.EncodeSpecial(string(data))
+	} else {
+		ids = tok.Encode(string(data))
+	}
+	if ids == nil {
+		ids = []int32{}
+	}
+	b, _ := json.Marshal(ids)
+	_, err = fmt.Fprintln(stdout, string(b))
+	return err
+}
+
+func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("detokenize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vocab := fs.String("vocab", "gpt2", "gpt2 or a tokenizer file")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	tok, err := localmodel.LoadTokenizer(*vocab)
+	if err != nil {
+		return err
+	}
+	var ids []int32
+	if err := json.NewDecoder(stdin).Decode(&ids); err != nil {
+		return fmt.Errorf("stdin: want a JSON array of token ids: %w", err)
+	}
+	b, err := tok.Decode(ids)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+func parseTokens(s string) ([]int32, error) {
+	var out []int32
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(f, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("-tokens: %q is not a token id", f)
+		}
+		out = append(out, int32(n))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-tokens: no token ids")
+	}
+	return out, nil
+}
+
+func logits(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("logits", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	weights := fs.String("weights", "", "checkpoint file")
+	tokens := fs.String("tokens", "", "comma-separated token ids")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *weights == "" || *tokens == "" {
+		fmt.Fprintln(stderr, "usage: ponder logits -weights FILE -tokens 1,2,3")
+		return errUsage
+	}
+	ids, err := parseTokens(*tokens)
+	if err != nil {
+		return err
+	}
+	m, err := localmodel.Load(*weights)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	lg, err := m.Forward(m.NewState(), ids, true)
+	if err != nil {
+		return err
+	}
+	V := m.Config.Vocab
+	rows := make([][]float32, len(ids))
+	for i := range rows {
+		rows[i] = lg[i*V : (i+1)*V]
+	}
+	return json.NewEncoder(stdout).Encode(rows)
+}
+
+func generate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	weights := fs.String("weights", "", "checkpoint file")
+	n := fs.Int("n", 64, "tokens to generate")
+	temp := fs.Float64("temperature", 0, "sampling temperature (0: greedy)")
+	topP := fs.Float64("top-p", 1, "nucleus sampling mass")
+	topK := fs.Int("top-k", 0, "sample among the k most likely tokens (0: all)")
+	seed := fs.Uint64("seed", 0, "random seed")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	prompt := question(fs.Args())
+	if *weights == "" {
+		fmt.Fprintln(stderr, "usage: ponder generate -weights FILE [-n 64] [-temperature T] [-top-p P] [-seed S] \"prompt\"")
+		return errUsage
+	}
+	m, err := localmodel.Load(*weights)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if m.Tok == nil {
+		return fmt.Errorf("%s has no tokenizer for its %d-token vocabulary", *weights, m.Config.Vocab)
+	}
+	fmt.Fprint(stdout, prompt)
+	_, _, err = m.Generate(ctx, m.Tok.Encode(prompt), localmodel.GenerateOptions{MaxTokens: *n,
+		Sampling: localmodel.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK, Seed: *seed},
+		OnToken:  func(_ int, s string) error { _, err := io.WriteString(stdout, s); return err }})
+	fmt.Fprintln(stdout)
+	return err
+}

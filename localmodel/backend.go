@@ -1,0 +1,89 @@
+package localmodel
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/ponder-go/ponder/llm"
+)
+
+// Backend serves a Model as an llm.Model and llm.Streamer.
+//
+// Chat messages are rendered as plain text, the way a completion model
+// reads them: each message's content in order, separated by a blank line,
+// and the model continues after the last one (so an agent's scratchpad in
+// the last user message is simply continued). Constraints other than none
+// are reported as unsupported until the constraint engine lands.
+type Backend struct {
+	Model *Model
+	Name  string
+	// DefaultTemperature applies when a request leaves it unset (default 0:
+	// greedy, which small local models need most).
+	DefaultTemperature float64
+	mu                 sync.Mutex
+}
+
+// RenderMessages is the documented chat template.
+func RenderMessages(msgs []llm.Message) string {
+	parts := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		parts = append(parts, m.Content)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// Generate implements llm.Model.
+func (b *Backend) Generate(ctx context.Context, req llm.Request) (*llm.Response, error) {
+	return b.Stream(ctx, req, nil)
+}
+
+// Stream implements llm.Streamer.
+func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk) error) (*llm.Response, error) {
+	if req.Constraint != nil {
+		return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: fmt.Sprintf("constraint %q is not supported by the local runtime yet", req.Constraint.Kind)}
+	}
+	if len(req.Tools) > 0 {
+		return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: "native function calling is not supported by the local runtime; use the text-mode agent"}
+	}
+	prompt := b.Model.Tok.Encode(RenderMessages(req.Messages))
+	if len(prompt) >= b.Model.Config.MaxSeq {
+		return nil, &llm.Error{Kind: llm.ErrContextLength, Backend: "local", Msg: fmt.Sprintf("prompt of %d tokens does not fit the context of %d", len(prompt), b.Model.Config.MaxSeq)}
+	}
+	temp := b.DefaultTemperature
+	if req.Temperature != nil {
+		temp = *req.Temperature
+	}
+	var seed uint64
+	if req.Seed != nil {
+		seed = uint64(*req.Seed)
+	}
+	o := GenerateOptions{MaxTokens: req.MaxTokens, N: req.Samples(), Stop: req.Stop, StopAtEndOfText: true,
+		Sampling: Sampling{Temperature: temp, TopP: req.TopP, Seed: seed}}
+	if req.Logprobs {
+		o.TopLogprobs = req.TopLogprobs
+	}
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = 256
+	}
+	if room := b.Model.Config.MaxSeq - len(prompt); o.MaxTokens > room {
+		o.MaxTokens = room
+	}
+	if fn != nil {
+		o.OnToken = func(i int, text string) error { return fn(llm.Chunk{Choice: i, Text: text}) }
+	}
+	samples, usage, err := b.Model.Generate(ctx, prompt, o)
+	if err != nil {
+		return nil, err
+	}
+	resp := &llm.Response{Model: b.Name, Usage: usage}
+	for i, s := range samples {
+		ch := llm.Choice{Index: i, Text: s.Text, FinishReason: s.FinishReason}
+		if req.Logprobs {
+			ch.Logprobs = s.Logprobs
+		}
+		resp.Choices = append(resp.Choices, ch)
+	}
+	return resp, nil
+}

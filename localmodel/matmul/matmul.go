@@ -1,0 +1,108 @@
+// Package matmul is the local runtime's compute core: out = in · Wᵀ + b
+// with W stored row-major as [outDim][inDim] (llm.c's layout), so every
+// output is a dot product of two contiguous rows. All the model's time goes
+// here; it is isolated so it can be benchmarked and tuned alone.
+//
+// The prefill case (many input rows) is register-blocked: each step computes
+// a 2x4 block of outputs, reading each input row once for four weight rows
+// and each weight row once for two input rows. The decode case (one input
+// row) is a matrix-vector product limited by memory bandwidth. Both split
+// the output dimension across goroutines.
+package matmul
+
+import (
+	"runtime"
+	"sync"
+)
+
+// MatMul computes out[t][o] = bias[o] + Σc in[t][c]·w[o][c] for t < rows,
+// o < outDim. in is rows×inDim, w is outDim×inDim, out is rows×outDim;
+// bias may be nil. It uses up to Threads goroutines.
+func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
+	if rows == 0 || outDim == 0 {
+		return
+	}
+	_ = out[rows*outDim-1]
+	_ = in[rows*inDim-1]
+	_ = w[outDim*inDim-1]
+	threads := Threads()
+	// Split the output columns into per-thread stripes (multiples of 4).
+	stripes := min(threads, (outDim+3)/4)
+	if rows*outDim*inDim < 1<<16 {
+		stripes = 1 // not worth a goroutine
+	}
+	if stripes <= 1 {
+		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim)
+		return
+	}
+	var wg sync.WaitGroup
+	per := ((outDim+stripes-1)/stripes + 3) &^ 3
+	for lo := 0; lo < outDim; lo += per {
+		hi := min(lo+per, outDim)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			kernel(out, in, w, bias, rows, inDim, outDim, lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}
+
+var threads = runtime.GOMAXPROCS(0)
+
+// Threads is the goroutine count used (GOMAXPROCS at start, or SetThreads).
+func Threads() int { return threads }
+
+// SetThreads sets the goroutine count (at least 1); for benchmarks.
+func SetThreads(n int) { threads = max(n, 1) }
+
+// blockRows is how many input rows a stripe processes before moving to the
+// next group of weight rows: the weight rows of a group stay in L1/L2 while
+// the input rows stream past.
+const blockRows = 64
+
+// kernel computes output columns [lo, hi) for all rows.
+func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi int) {
+	for r0 := 0; r0 < rows; r0 += blockRows {
+		r1 := min(r0+blockRows, rows)
+		o := lo
+		for ; o+4 <= hi; o += 4 {
+			w0 := w[o*inDim : (o+1)*inDim]
+			w1 := w[(o+1)*inDim : (o+2)*inDim]
+			w2 := w[(o+2)*inDim : (o+3)*inDim]
+			w3 := w[(o+3)*inDim : (o+4)*inDim]
+			var b0, b1, b2, b3 float32
+			if bias != nil {
+				b0, b1, b2, b3 = bias[o], bias[o+1], bias[o+2], bias[o+3]
+			}
+			r := r0
+			for ; r+2 <= r1; r += 2 {
+				x0 := in[r*inDim : (r+1)*inDim]
+				x1 := in[(r+1)*inDim : (r+2)*inDim]
+				var s [8]float32
+				dot2x4(&s, x0, x1, w0, w1, w2, w3)
+				oa := out[r*outDim+o : r*outDim+o+4]
+				ob := out[(r+1)*outDim+o : (r+1)*outDim+o+4]
+				oa[0], oa[1], oa[2], oa[3] = s[0]+b0, s[1]+b1, s[2]+b2, s[3]+b3
+				ob[0], ob[1], ob[2], ob[3] = s[4]+b0, s[5]+b1, s[6]+b2, s[7]+b3
+			}
+			for ; r < r1; r++ {
+				x := in[r*inDim : (r+1)*inDim]
+				var s [4]float32
+				dot1x4(&s, x, w0, w1, w2, w3)
+				oa := out[r*outDim+o : r*outDim+o+4]
+				oa[0], oa[1], oa[2], oa[3] = s[0]+b0, s[1]+b1, s[2]+b2, s[3]+b3
+			}
+		}
+		for ; o < hi; o++ {
+			wo := w[o*inDim : (o+1)*inDim]
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			for r := r0; r < r1; r++ {
+				out[r*outDim+o] = Dot(in[r*inDim:(r+1)*inDim], wo) + b
+			}
+		}
+	}
+}

@@ -1,0 +1,455 @@
+package localmodel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ponder-go/ponder/localmodel/gpt2bpe"
+)
+
+// Tokenizer is a byte-level BPE tokenizer, compatible with GPT-2 when built
+// by GPT2Tokenizer and trainable with TrainBPE. Any byte string encodes and
+// decodes back to itself. Safe for concurrent use.
+type Tokenizer struct {
+	tokens  [][]byte                 // id -> bytes
+	byBytes map[string]int32         // bytes -> id
+	merges  map[[2]int32]mergeResult // pair -> (rank, merged id)
+	special map[string]int32         // special token text -> id
+	// SplitDigits makes every digit its own pre-token, so numbers are
+	// spelled digit by digit (the trained tiny models need that).
+	SplitDigits bool
+
+	cacheMu sync.RWMutex
+	cache   map[string][]int32
+}
+
+type mergeResult struct {
+	rank int32
+	id   int32
+}
+
+// EndOfText is GPT-2's special token.
+const EndOfText = "<|endoftext|>"
+
+// byteUnicode is GPT-2's reversible byte -> printable rune table.
+var byteUnicode, unicodeByte = func() ([256]rune, map[rune]byte) {
+	var bu [256]rune
+	ub := map[rune]byte{}
+	n := 0
+	for b := 0; b < 256; b++ {
+		if b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF {
+			bu[b] = rune(b)
+		} else {
+			bu[b] = rune(256 + n)
+			n++
+		}
+		ub[bu[b]] = byte(b)
+	}
+	return bu, ub
+}()
+
+// bytesToUnicode renders bytes in GPT-2's vocabulary alphabet.
+func bytesToUnicode(b []byte) string {
+	var sb strings.Builder
+	for _, c := range b {
+		sb.WriteRune(byteUnicode[c])
+	}
+	return sb.String()
+}
+
+func unicodeToBytes(s string) ([]byte, error) {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		b, ok := unicodeByte[r]
+		if !ok {
+			return nil, fmt.Errorf("character %q is not in GPT-2's byte alphabet", r)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+var (
+	gpt2Once sync.Once
+	gpt2Tok  *Tokenizer
+	gpt2Err  error
+)
+
+// GPT2Tokenizer returns GPT-2's tokenizer from the embedded files.
+func GPT2Tokenizer() (*Tokenizer, error) {
+	gpt2Once.Do(func() { gpt2Tok, gpt2Err = LoadGPT2(gpt2bpe.Encoder, gpt2bpe.Merges) })
+	return gpt2Tok, gpt2Err
+}
+
+// LoadGPT2 builds a tokenizer from encoder.json and vocab.bpe contents.
+func LoadGPT2(encoderJSON, vocabBPE []byte) (*Tokenizer, error) {
+	var enc map[string]int32
+	if err := json.Unmarshal(encoderJSON, &enc); err != nil {
+		return nil, fmt.Errorf("localmodel: encoder.json: %w", err)
+	}
+	t := newTokenizer(len(enc))
+	for s, id := range enc {
+		if id < 0 || int(id) >= len(enc) {
+			return nil, fmt.Errorf("localmodel: encoder.json: id %d of %q out of range", id, s)
+		}
+		if s == EndOfText {
+			t.special[s] = id
+			t.tokens[id] = []byte(s)
+			continue
+		}
+		b, err := unicodeToBytes(s)
+		if err != nil {
+			return nil, fmt.Errorf("localmodel: encoder.json: token %q: %w", s, err)
+		}
+		t.tokens[id] = b
+		t.byBytes[string(b)] = id
+	}
+	for id, b := range t.tokens {
+		if b == nil {
+			return nil, fmt.Errorf("localmodel: encoder.json: no token has id %d", id)
+		}
+	}
+	lines := strings.Split(string(vocabBPE), "\n")
+	rank := int32(0)
+	for i, l := range lines {
+		if i == 0 && strings.HasPrefix(l, "#version") || l == "" {
+			continue
+		}
+		a, b, ok := strings.Cut(l, " ")
+		if !ok {
+			return nil, fmt.Errorf("localmodel: vocab.bpe line %d: want two symbols, got %q", i+1, l)
+		}
+		ab, err1 := unicodeToBytes(a)
+		bb, err2 := unicodeToBytes(b)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("localmodel: vocab.bpe line %d: %w", i+1, err)
+		}
+		ia, okA := t.byBytes[string(ab)]
+		ib, okB := t.byBytes[string(bb)]
+		im, okM := t.byBytes[string(ab)+string(bb)]
+		if !okA || !okB || !okM {
+			return nil, fmt.Errorf("localmodel: vocab.bpe line %d: merge %q has a part or result missing from encoder.json", i+1, l)
+		}
+		t.merges[[2]int32{ia, ib}] = mergeResult{rank, im}
+		rank++
+	}
+	return t, nil
+}
+
+func newTokenizer(n int) *Tokenizer {
+	return &Tokenizer{tokens: make([][]byte, n), byBytes: map[string]int32{}, merges: map[[2]int32]mergeResult{},
+		special: map[string]int32{}, cache: map[string][]int32{}}
+}
+
+// VocabSize is the number of token ids.
+func (t *Tokenizer) VocabSize() int { return len(t.tokens) }
+
+// SpecialID returns the id of a special token such as EndOfText.
+func (t *Tokenizer) SpecialID(s string) (int32, bool) {
+	id, ok := t.special[s]
+	return id, ok
+}
+
+// Token returns the bytes of a token id.
+func (t *Tokenizer) Token(id int32) []byte {
+	if id < 0 || int(id) >= len(t.tokens) {
+		return nil
+	}
+	return t.tokens[id]
+}
+
+// Encode tokenizes text with special tokens treated as plain text.
+func (t *Tokenizer) Encode(text string) []int32 {
+	var out []int32
+	for _, w := range t.pretokenize(text) {
+		out = append(out, t.bpe(w)...)
+	}
+	return out
+}
+
+// EncodeSpecial is Encode with the special tokens (e.g. "<|endoftext|>")
+// encoded as their single ids wherever they appear.
+func (t *Tokenizer) EncodeSpecial(text string) []int32 {
+	var out []int32
+	for len(text) > 0 {
+		at, which := -1, ""
+		for s := range t.special {
+			if i := strings.Index(text, s); i >= 0 && (at < 0 || i < at) {
+				at, which = i, s
+			}
+		}
+		if at < 0 {
+			return append(out, t.Encode(text)...)
+		}
+		out = append(out, t.Encode(text[:at])...)
+		out = append(out, t.special[which])
+		text = text[at+len(which):]
+	}
+	return out
+}
+
+// Decode turns ids back into bytes; unknown ids are an error.
+func (t *Tokenizer) Decode(ids []int32) ([]byte, error) {
+	var out []byte
+	for i, id := range ids {
+		if id < 0 || int(id) >= len(t.tokens) {
+			return out, fmt.Errorf("localmodel: token %d at position %d is outside the vocabulary of %d", id, i, len(t.tokens))
+		}
+		out = append(out, t.tokens[id]...)
+	}
+	return out, nil
+}
+
+// bpe encodes one pre-token.
+func (t *Tokenizer) bpe(word string) []int32 {
+	t.cacheMu.RLock()
+	ids, ok := t.cache[word]
+	t.cacheMu.RUnlock()
+	if ok {
+		return ids
+	}
+	syms := make([]int32, len(word))
+	for i := 0; i < len(word); i++ {
+		syms[i] = t.byBytes[word[i:i+1]]
+	}
+	for len(syms) > 1 {
+		best, bestRank := -1, int32(1<<30)
+		var bestID int32
+		for i := 0; i+1 < len(syms); i++ {
+			if m, ok := t.merges[[2]int32{syms[i], syms[i+1]}]; ok && m.rank < bestRank {
+				best, bestRank, bestID = i, m.rank, m.id
+			}
+		}
+		if best < 0 {
+			break
+		}
+		// Merge every occurrence of the best pair, left to right.
+		a, b := syms[best], syms[best+1]
+		out := syms[:0:0]
+		for i := 0; i < len(syms); i++ {
+			if i+1 < len(syms) && syms[i] == a && syms[i+1] == b {
+				out = append(out, bestID)
+				i++
+			} else {
+				out = append(out, syms[i])
+			}
+		}
+		syms = out
+	}
+	if len(word) <= 64 {
+		t.cacheMu.Lock()
+		if len(t.cache) > 100_000 {
+			t.cache = map[string][]int32{}
+		}
+		t.cache[word] = syms
+		t.cacheMu.Unlock()
+	}
+	return syms
+}
+
+// Character classes of GPT-2's pre-tokenizer pattern
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// An invalid UTF-8 byte counts as "other" (neither letter, number nor space).
+const (
+	clsOther = iota
+	clsLetter
+	clsNumber
+	clsSpace
+)
+
+func class(r rune, size int) int {
+	switch {
+	case r == utf8.RuneError && size <= 1:
+		return clsOther
+	case unicode.IsLetter(r):
+		return clsLetter
+	case unicode.IsNumber(r):
+		return clsNumber
+	case unicode.IsSpace(r):
+		return clsSpace
+	}
+	return clsOther
+}
+
+// pretokenize splits text the way GPT-2's regex does, written out by hand
+// because Go's regexp has no lookahead for the \s+(?!\S) branch.
+func (t *Tokenizer) pretokenize(s string) []string {
+	var out []string
+	i := 0
+	at := func(j int) (rune, int, int) {
+		if j >= len(s) {
+			return 0, 0, -1
+		}
+		r, n := utf8.DecodeRuneInString(s[j:])
+		return r, n, class(r, n)
+	}
+	// run extends from j over runes of class c; with one set, only one.
+	run := func(j, c int, one bool) int {
+		for {
+			_, n, cl := at(j)
+			if cl != c {
+				return j
+			}
+			j += n
+			if one {
+				return j
+			}
+		}
+	}
+	for i < len(s) {
+		// Contractions.
+		if s[i] == '\'' {
+			matched := false
+			for _, c := range []string{"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"} {
+				if strings.HasPrefix(s[i:], c) {
+					out = append(out, c)
+					i += len(c)
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		r, n, c := at(i)
+		start := i
+		// " ?X+" for letters, numbers and others: an optional leading space.
+		j := i
+		if r == ' ' {
+			_, _, c2 := at(i + n)
+			if c2 == clsLetter || c2 == clsNumber || c2 == clsOther {
+				j, c = i+n, c2
+			}
+		}
+		switch c {
+		case clsLetter, clsOther:
+			end := run(j, c, false)
+			out = append(out, s[start:end])
+			i = end
+			continue
+		case clsNumber:
+			end := run(j, c, t.SplitDigits)
+			out = append(out, s[start:end])
+			i = end
+			continue
+		}
+		// Whitespace: \s+(?!\S) takes the run but leaves its last
+		// character when a non-space follows; \s+ takes a lone one.
+		end := run(i, clsSpace, false)
+		if end < len(s) && end-i > 0 {
+			_, last := utf8.DecodeLastRuneInString(s[i:end])
+			if end-last > i {
+				end -= last
+			}
+		}
+		out = append(out, s[i:end])
+		i = end
+	}
+	return out
+}
+
+// tokenizerFile is the JSON form of a trained tokenizer.
+type tokenizerFile struct {
+	Version     int              `json:"version"`
+	Type        string           `json:"type"`
+	SplitDigits bool             `json:"split_digits"`
+	Merges      [][2]string      `json:"merges"`  // in GPT-2's byte alphabet, rank order
+	Special     map[string]int32 `json:"special"` // text -> id
+}
+
+// MarshalJSON saves a tokenizer (ids 0..255 are the bytes; then merges in
+// rank order; then special tokens).
+func (t *Tokenizer) MarshalJSON() ([]byte, error) {
+	f := tokenizerFile{Version: 1, Type: "bpe", SplitDigits: t.SplitDigits, Special: t.special}
+	type m struct {
+		rank int32
+		pair [2]int32
+	}
+	ms := make([]m, 0, len(t.merges))
+	for p, r := range t.merges {
+		ms = append(ms, m{r.rank, p})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].rank < ms[j].rank })
+	for _, x := range ms {
+		f.Merges = append(f.Merges, [2]string{bytesToUnicode(t.tokens[x.pair[0]]), bytesToUnicode(t.tokens[x.pair[1]])})
+	}
+	return json.Marshal(f)
+}
+
+// ParseTokenizer reads a tokenizer saved with MarshalJSON.
+func ParseTokenizer(data []byte) (*Tokenizer, error) {
+	var f tokenizerFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("localmodel: tokenizer: %w", err)
+	}
+	if f.Type != "bpe" || f.Version != 1 {
+		return nil, fmt.Errorf("localmodel: tokenizer: unsupported type %q version %d", f.Type, f.Version)
+	}
+	t := newTokenizer(256)
+	t.SplitDigits = f.SplitDigits
+	for b := 0; b < 256; b++ {
+		t.tokens[b] = []byte{byte(b)}
+		t.byBytes[string([]byte{byte(b)})] = int32(b)
+	}
+	for i, mg := range f.Merges {
+		a, err1 := unicodeToBytes(mg[0])
+		b, err2 := unicodeToBytes(mg[1])
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("localmodel: tokenizer merge %d: %w", i, err)
+		}
+		ia, okA := t.byBytes[string(a)]
+		ib, okB := t.byBytes[string(b)]
+		if !okA || !okB {
+			return nil, fmt.Errorf("localmodel: tokenizer merge %d (%q %q) uses an unknown token", i, mg[0], mg[1])
+		}
+		id := int32(len(t.tokens))
+		merged := append(append([]byte{}, a...), b...)
+		t.tokens = append(t.tokens, merged)
+		t.byBytes[string(merged)] = id
+		t.merges[[2]int32{ia, ib}] = mergeResult{int32(i), id}
+	}
+	specials := make([]string, 0, len(f.Special))
+	for s := range f.Special {
+		specials = append(specials, s)
+	}
+	sort.Slice(specials, func(i, j int) bool { return f.Special[specials[i]] < f.Special[specials[j]] })
+	for _, s := range specials {
+		id := f.Special[s]
+		if int(id) != len(t.tokens) {
+			return nil, fmt.Errorf("localmodel: tokenizer: special token %q has id %d, want %d", s, id, len(t.tokens))
+		}
+		t.tokens = append(t.tokens, []byte(s))
+		t.special[s] = id
+	}
+	return t, nil
+}
+
+// LoadTokenizer reads "gpt2" (the embedded GPT-2 tokenizer) or a file
+// written by SaveTokenizer.
+func LoadTokenizer(nameOrPath string) (*Tokenizer, error) {
+	if nameOrPath == "" || nameOrPath == "gpt2" {
+		return GPT2Tokenizer()
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		return nil, fmt.Errorf("localmodel: %w", err)
+	}
+	return ParseTokenizer(data)
+}
+
+// SaveTokenizer writes t as JSON.
+func SaveTokenizer(t *Tokenizer, path string) error {
+	b, err := t.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
