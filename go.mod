@@ -12,4 +12,5 @@ require (
 require (
 	github.com/philippgille/chromem-go v0.7.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
 )

@@ -278,56 +278,64 @@ func layerNorm(out, x, w, b []float32, T, C int) {
 
 // attention computes causal multi-head attention for the T new positions
 // (absolute positions pos..pos+T-1) against the cache, into out (T×C).
+// Per head: S = Q·Kᵀ/√hs on the matmul core, causal mask, row softmax,
+// then O = S·V (V transposed so the core sees [out][in] rows). Heads run in
+// parallel.
 func attention(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
+	n := pos + T
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	work := func(t0, t1 int) {
-		scores := make([]float32, pos+T)
-		for t := t0; t < t1; t++ {
-			n := pos + t + 1 // positions this query may attend to
-			for h := 0; h < NH; h++ {
-				q := qkv[t*3*C+h*hs : t*3*C+(h+1)*hs]
-				maxv := float32(math.Inf(-1))
-				for j := 0; j < n; j++ {
-					sc := matmul.Dot(q, kc[j*C+h*hs:j*C+(h+1)*hs]) * scale
-					scores[j] = sc
-					if sc > maxv {
-						maxv = sc
-					}
-				}
-				var sum float32
-				for j := 0; j < n; j++ {
-					e := float32(math.Exp(float64(scores[j] - maxv)))
-					scores[j] = e
-					sum += e
-				}
-				o := out[t*C+h*hs : t*C+(h+1)*hs]
-				for i := range o {
-					o[i] = 0
-				}
-				inv := 1 / sum
-				for j := 0; j < n; j++ {
-					wgt := scores[j] * inv
-					v := vc[j*C+h*hs : j*C+(h+1)*hs]
-					for i := range o {
-						o[i] += wgt * v[i]
-					}
-				}
+	head := func(h int, q, k, vt, sc, o []float32) {
+		for t := 0; t < T; t++ {
+			copy(q[t*hs:(t+1)*hs], qkv[t*3*C+h*hs:t*3*C+(h+1)*hs])
+		}
+		for j := 0; j < n; j++ {
+			kj := kc[j*C+h*hs : j*C+(h+1)*hs]
+			copy(k[j*hs:(j+1)*hs], kj)
+			vj := vc[j*C+h*hs : j*C+(h+1)*hs]
+			for d, x := range vj {
+				vt[d*n+j] = x
 			}
 		}
+		matmul.MatMul(sc, q, k, nil, T, hs, n)
+		for t := 0; t < T; t++ {
+			row := sc[t*n : (t+1)*n]
+			limit := pos + t + 1 // a query sees positions 0..pos+t
+			maxv := float32(math.Inf(-1))
+			for j := 0; j < limit; j++ {
+				row[j] *= scale
+				maxv = max(maxv, row[j])
+			}
+			var sum float32
+			for j := 0; j < limit; j++ {
+				e := float32(math.Exp(float64(row[j] - maxv)))
+				row[j] = e
+				sum += e
+			}
+			inv := 1 / sum
+			for j := 0; j < limit; j++ {
+				row[j] *= inv
+			}
+			for j := limit; j < n; j++ {
+				row[j] = 0
+			}
+		}
+		matmul.MatMul(o, sc, vt, nil, T, n, hs)
+		for t := 0; t < T; t++ {
+			copy(out[t*C+h*hs:t*C+(h+1)*hs], o[t*hs:(t+1)*hs])
+		}
 	}
-	threads := matmul.Threads()
-	if T < 2 || threads < 2 {
-		work(0, T)
-		return
-	}
+	workers := min(matmul.Threads(), NH)
 	var wg sync.WaitGroup
-	per := (T + threads - 1) / threads
-	for t0 := 0; t0 < T; t0 += per {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(t0, t1 int) {
+		go func(w int) {
 			defer wg.Done()
-			work(t0, t1)
-		}(t0, min(t0+per, T))
+			q, k, vt := make([]float32, T*hs), make([]float32, n*hs), make([]float32, hs*n)
+			sc, o := make([]float32, T*n), make([]float32, T*hs)
+			for h := w; h < NH; h += workers {
+				head(h, q, k, vt, sc, o)
+			}
+		}(w)
 	}
 	wg.Wait()
 }

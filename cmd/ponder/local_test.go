@@ -82,3 +82,12 @@ func TestAskWithLocalWeights(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, "no such file")
 }
+
+func TestBenchQuick(t *testing.T) {
+	out, errs, code := runCLI(t, "bench", "-quick", "-threads", "1")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "prefill 64x768x768")
+	assert.Contains(t, out, "decode (KV cache, after 64)")
+	_, _, code = runCLI(t, "bench", "-threads", "x")
+	assert.Equal(t, 1, code)
+}

@@ -3,7 +3,7 @@ package matmul
 // The kernels in use; SIMD versions replace them at init where the CPU has
 // the instructions (see kernels_amd64.go).
 var (
-	dot2x4 = dot2x4Go
+	dot3x4 = dot3x4Go
 	dot1x4 = dot1x4Go
 	dotFn  = dotGo
 	// Kernel names the kernel set in use, for reports.
@@ -15,5 +15,5 @@ func Dot(a, b []float32) float32 { return dotFn(a, b) }
 
 // UseGeneric switches to the pure-Go kernels (for tests and comparisons).
 func UseGeneric() {
-	dot2x4, dot1x4, dotFn, Kernel = dot2x4Go, dot1x4Go, dotGo, "go"
+	dot3x4, dot1x4, dotFn, Kernel = dot3x4Go, dot1x4Go, dotGo, "go"
 }

@@ -3,23 +3,12 @@ package matmul
 // Pure-Go kernels: the reference for the SIMD ones and the fallback on
 // machines without them.
 
-func dot2x4Go(s *[8]float32, x0, x1, w0, w1, w2, w3 []float32) {
-	n := len(x0)
-	x1, w0, w1, w2, w3 = x1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	var a0, a1, a2, a3, c0, c1, c2, c3 float32
-	for i := 0; i < n; i++ {
-		u, v := x0[i], x1[i]
-		p, q, r, t := w0[i], w1[i], w2[i], w3[i]
-		a0 += u * p
-		a1 += u * q
-		a2 += u * r
-		a3 += u * t
-		c0 += v * p
-		c1 += v * q
-		c2 += v * r
-		c3 += v * t
-	}
-	*s = [8]float32{a0, a1, a2, a3, c0, c1, c2, c3}
+func dot3x4Go(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 []float32) {
+	var a, b, c [4]float32
+	dot1x4Go(&a, x0, w0, w1, w2, w3)
+	dot1x4Go(&b, x1, w0, w1, w2, w3)
+	dot1x4Go(&c, x2, w0, w1, w2, w3)
+	*s = [12]float32{a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3]}
 }
 
 func dot1x4Go(s *[4]float32, x, w0, w1, w2, w3 []float32) {

@@ -4,8 +4,11 @@
 // here; it is isolated so it can be benchmarked and tuned alone.
 //
 // The prefill case (many input rows) is register-blocked: each step computes
-// a 2x4 block of outputs, reading each input row once for four weight rows
-// and each weight row once for two input rows. The decode case (one input
+// a 3x4 block of outputs, reading each input row once for four weight rows
+// and each weight row once for three input rows; on amd64 with AVX2 and FMA
+// that block is one assembly kernel (kernels_amd64.s) whose twelve vector
+// accumulators, three input registers and one weight register use all
+// sixteen YMM registers. The decode case (one input
 // row) is a matrix-vector product limited by memory bandwidth. Both split
 // the output dimension across goroutines.
 package matmul
@@ -76,15 +79,13 @@ func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi int) {
 				b0, b1, b2, b3 = bias[o], bias[o+1], bias[o+2], bias[o+3]
 			}
 			r := r0
-			for ; r+2 <= r1; r += 2 {
-				x0 := in[r*inDim : (r+1)*inDim]
-				x1 := in[(r+1)*inDim : (r+2)*inDim]
-				var s [8]float32
-				dot2x4(&s, x0, x1, w0, w1, w2, w3)
-				oa := out[r*outDim+o : r*outDim+o+4]
-				ob := out[(r+1)*outDim+o : (r+1)*outDim+o+4]
-				oa[0], oa[1], oa[2], oa[3] = s[0]+b0, s[1]+b1, s[2]+b2, s[3]+b3
-				ob[0], ob[1], ob[2], ob[3] = s[4]+b0, s[5]+b1, s[6]+b2, s[7]+b3
+			for ; r+3 <= r1; r += 3 {
+				var s [12]float32
+				dot3x4(&s, in[r*inDim:(r+1)*inDim], in[(r+1)*inDim:(r+2)*inDim], in[(r+2)*inDim:(r+3)*inDim], w0, w1, w2, w3)
+				for k := 0; k < 3; k++ {
+					ok := out[(r+k)*outDim+o : (r+k)*outDim+o+4]
+					ok[0], ok[1], ok[2], ok[3] = s[4*k]+b0, s[4*k+1]+b1, s[4*k+2]+b2, s[4*k+3]+b3
+				}
 			}
 			for ; r < r1; r++ {
 				x := in[r*inDim : (r+1)*inDim]

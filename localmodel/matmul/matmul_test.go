@@ -30,6 +30,16 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 func TestMatMulAgainstNaive(t *testing.T) {
+	for _, generic := range []bool{false, true} {
+		if generic {
+			UseGeneric()
+			defer resetKernels()
+		}
+		testMatMul(t)
+	}
+}
+
+func testMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {1, 7, 5}, {3, 13, 9}, {2, 64, 64}, {5, 33, 130}, {1, 768, 768}, {17, 96, 300}, {64, 128, 256}}
 	for _, sh := range shapes {

@@ -1,0 +1,10 @@
+//go:build amd64 && !purego
+
+package matmul
+
+func resetKernels() {
+	UseGeneric()
+	if hasAVX2FMA() {
+		dot3x4, dot1x4, Kernel = dot3x4Asm, dot1x4Asm, "avx2+fma"
+	}
+}

@@ -1,0 +1,79 @@
+//go:build amd64 && !purego
+
+package matmul
+
+import "os"
+
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv0() (eax, edx uint32)
+
+//go:noescape
+func dot3x4AVX2(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 *float32, n int)
+
+//go:noescape
+func dot1x4AVX2(s *[4]float32, x, w0, w1, w2, w3 *float32, n int)
+
+// hasAVX2FMA reports AVX2 and FMA support, with the OS saving YMM state.
+func hasAVX2FMA() bool {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, c1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
+		return false
+	}
+	if xcr0, _ := xgetbv0(); xcr0&6 != 6 { // XMM and YMM state enabled
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<5) != 0
+}
+
+func init() {
+	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() {
+		return
+	}
+	dot3x4 = dot3x4Asm
+	dot1x4 = dot1x4Asm
+	Kernel = "avx2+fma"
+}
+
+// dot3x4Asm runs the AVX2 kernel on the multiple-of-8 prefix and adds the
+// tail in Go.
+func dot3x4Asm(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 []float32) {
+	n := len(x0)
+	x1, x2, w0, w1, w2, w3 = x1[:n], x2[:n], w0[:n], w1[:n], w2[:n], w3[:n]
+	n8 := n &^ 7
+	if n8 > 0 {
+		dot3x4AVX2(s, &x0[0], &x1[0], &x2[0], &w0[0], &w1[0], &w2[0], &w3[0], n8)
+	} else {
+		*s = [12]float32{}
+	}
+	for i := n8; i < n; i++ {
+		for r, x := range [3][]float32{x0, x1, x2} {
+			s[4*r] += x[i] * w0[i]
+			s[4*r+1] += x[i] * w1[i]
+			s[4*r+2] += x[i] * w2[i]
+			s[4*r+3] += x[i] * w3[i]
+		}
+	}
+}
+
+func dot1x4Asm(s *[4]float32, x, w0, w1, w2, w3 []float32) {
+	n := len(x)
+	w0, w1, w2, w3 = w0[:n], w1[:n], w2[:n], w3[:n]
+	n16 := n &^ 15
+	if n16 > 0 {
+		dot1x4AVX2(s, &x[0], &w0[0], &w1[0], &w2[0], &w3[0], n16)
+	} else {
+		*s = [4]float32{}
+	}
+	for i := n16; i < n; i++ {
+		s[0] += x[i] * w0[i]
+		s[1] += x[i] * w1[i]
+		s[2] += x[i] * w2[i]
+		s[3] += x[i] * w3[i]
+	}
+}

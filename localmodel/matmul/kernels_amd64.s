@@ -1,0 +1,148 @@
+#include "textflag.h"
+
+// func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv0() (eax, edx uint32)
+TEXT ·xgetbv0(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// REDUCE sums the 8 lanes of Y register ACC (using X15) into float at OFF(DI).
+#define REDUCE(ACC, XACC, OFF) \
+	VEXTRACTF128 $1, ACC, X15 \
+	VADDPS X15, XACC, XACC \
+	VHADDPS XACC, XACC, XACC \
+	VHADDPS XACC, XACC, XACC \
+	MOVSS XACC, OFF(DI)
+
+// func dot3x4AVX2(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 *float32, n int)
+// s[4*r+k] = Σ_{i<n} x_r[i]·w_k[i]; n must be a multiple of 8.
+// Registers: Y0-Y11 accumulators (row r, weight k -> Y(4r+k)),
+// Y12-Y14 the three input rows, Y15 the current weight row.
+TEXT ·dot3x4AVX2(SB), NOSPLIT, $0-72
+	MOVQ x0+8(FP), SI
+	MOVQ x1+16(FP), R8
+	MOVQ x2+24(FP), R9
+	MOVQ w0+32(FP), R10
+	MOVQ w1+40(FP), R11
+	MOVQ w2+48(FP), R12
+	MOVQ w3+56(FP), R13
+	MOVQ n+64(FP), CX
+	SHLQ $2, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ BX, BX
+
+loop3x4:
+	CMPQ BX, CX
+	JGE done3x4
+	VMOVUPS (SI)(BX*1), Y12
+	VMOVUPS (R8)(BX*1), Y13
+	VMOVUPS (R9)(BX*1), Y14
+	VMOVUPS (R10)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS (R11)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y1
+	VFMADD231PS Y15, Y13, Y5
+	VFMADD231PS Y15, Y14, Y9
+	VMOVUPS (R12)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y6
+	VFMADD231PS Y15, Y14, Y10
+	VMOVUPS (R13)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $32, BX
+	JMP loop3x4
+
+done3x4:
+	MOVQ s+0(FP), DI
+	REDUCE(Y0, X0, 0)
+	REDUCE(Y1, X1, 4)
+	REDUCE(Y2, X2, 8)
+	REDUCE(Y3, X3, 12)
+	REDUCE(Y4, X4, 16)
+	REDUCE(Y5, X5, 20)
+	REDUCE(Y6, X6, 24)
+	REDUCE(Y7, X7, 28)
+	REDUCE(Y8, X8, 32)
+	REDUCE(Y9, X9, 36)
+	REDUCE(Y10, X10, 40)
+	REDUCE(Y11, X11, 44)
+	VZEROUPPER
+	RET
+
+// func dot1x4AVX2(s *[4]float32, x, w0, w1, w2, w3 *float32, n int)
+// s[k] = Σ_{i<n} x[i]·w_k[i]; n must be a multiple of 16. Two sets of
+// accumulators (Y0-Y3, Y4-Y7) keep eight FMA chains in flight.
+TEXT ·dot1x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ x+8(FP), SI
+	MOVQ w0+16(FP), R10
+	MOVQ w1+24(FP), R11
+	MOVQ w2+32(FP), R12
+	MOVQ w3+40(FP), R13
+	MOVQ n+48(FP), CX
+	SHLQ $2, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ BX, BX
+
+loop1x4:
+	CMPQ BX, CX
+	JGE done1x4
+	VMOVUPS (SI)(BX*1), Y8
+	VMOVUPS 32(SI)(BX*1), Y9
+	VFMADD231PS (R10)(BX*1), Y8, Y0
+	VFMADD231PS 32(R10)(BX*1), Y9, Y4
+	VFMADD231PS (R11)(BX*1), Y8, Y1
+	VFMADD231PS 32(R11)(BX*1), Y9, Y5
+	VFMADD231PS (R12)(BX*1), Y8, Y2
+	VFMADD231PS 32(R12)(BX*1), Y9, Y6
+	VFMADD231PS (R13)(BX*1), Y8, Y3
+	VFMADD231PS 32(R13)(BX*1), Y9, Y7
+	ADDQ $64, BX
+	JMP loop1x4
+
+done1x4:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	MOVQ s+0(FP), DI
+	REDUCE(Y0, X0, 0)
+	REDUCE(Y1, X1, 4)
+	REDUCE(Y2, X2, 8)
+	REDUCE(Y3, X3, 12)
+	VZEROUPPER
+	RET
