@@ -120,7 +120,19 @@ const (
 	ConstraintRegex      ConstraintKind = "regex"
 	ConstraintChoice     ConstraintKind = "choice"
 	ConstraintGrammar    ConstraintKind = "grammar"
+	// ConstraintTemplate is fixed text with holes, each hole its own
+	// constraint (Guidance-style); local backend only.
+	ConstraintTemplate ConstraintKind = "template"
+	// ConstraintSpan allows only a span copied from Source (whole words),
+	// or with NumbersOnly only a number that appears in it; local only.
+	ConstraintSpan ConstraintKind = "span"
 )
+
+// Segment is one part of a template: fixed Text, or a Hole.
+type Segment struct {
+	Text string      `json:"text,omitempty"`
+	Hole *Constraint `json:"hole,omitempty"`
+}
 
 // Constraint restricts what a model may output. Remote backends can express
 // JSON schemas (as response_format); the local runtime enforces every kind at
@@ -133,6 +145,11 @@ type Constraint struct {
 	Regex   string          `json:"regex,omitempty"`
 	Choices []string        `json:"choices,omitempty"`
 	Grammar string          `json:"grammar,omitempty"`
+	// Template segments, for ConstraintTemplate.
+	Segments []Segment `json:"segments,omitempty"`
+	// Source text and NumbersOnly, for ConstraintSpan.
+	Source      string `json:"source,omitempty"`
+	NumbersOnly bool   `json:"numbers_only,omitempty"`
 }
 
 // JSONSchema returns a constraint that the output is JSON matching schema.
@@ -159,6 +176,10 @@ func (c *Constraint) Check(text string) error {
 		return fmt.Errorf("output %q is not one of the choices %q", short(text, 80), c.Choices)
 	case ConstraintRegex:
 		return checkRegex(c.Regex, text)
+	case ConstraintSpan:
+		if text == "" || !strings.Contains(c.Source, text) {
+			return fmt.Errorf("%w: output %q is not a span of the source text", ErrBadOutput, short(text, 80))
+		}
 	}
 	return nil
 }

@@ -2,11 +2,14 @@ package localmodel
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/localmodel/constrain"
 )
 
 // Backend serves a Model as an llm.Model and llm.Streamer.
@@ -14,15 +17,48 @@ import (
 // Chat messages are rendered as plain text, the way a completion model
 // reads them: each message's content in order, separated by a blank line,
 // and the model continues after the last one (so an agent's scratchpad in
-// the last user message is simply continued). Constraints other than none
-// are reported as unsupported until the constraint engine lands.
+// the last user message is simply continued). Every constraint kind is
+// enforced token by token (see localmodel/constrain).
 type Backend struct {
 	Model *Model
 	Name  string
 	// DefaultTemperature applies when a request leaves it unset (default 0:
 	// greedy, which small local models need most).
 	DefaultTemperature float64
-	mu                 sync.Mutex
+
+	mu       sync.Mutex
+	index    *constrain.Index
+	matchers map[string]*constrain.Matcher // by constraint JSON: masks are reused across calls
+}
+
+// matcher compiles (or reuses) the matcher of a constraint.
+func (b *Backend) matcher(c *llm.Constraint) (*constrain.Matcher, error) {
+	key, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m, ok := b.matchers[string(key)]; ok {
+		return m, nil
+	}
+	prog, err := constrain.Compile(c)
+	if err != nil {
+		return nil, err
+	}
+	if b.index == nil {
+		b.index = b.Model.ConstraintIndex()
+	}
+	if b.matchers == nil || len(b.matchers) > 256 {
+		b.matchers = map[string]*constrain.Matcher{}
+	}
+	eot, ok := b.Model.Tok.SpecialID(EndOfText)
+	if !ok {
+		eot = -1
+	}
+	m := constrain.NewMatcher(prog, b.index, eot)
+	b.matchers[string(key)] = m
+	return m, nil
 }
 
 // RenderMessages is the documented chat template.
@@ -41,8 +77,16 @@ func (b *Backend) Generate(ctx context.Context, req llm.Request) (*llm.Response,
 
 // Stream implements llm.Streamer.
 func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk) error) (*llm.Response, error) {
+	var matcher *constrain.Matcher
 	if req.Constraint != nil {
-		return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: fmt.Sprintf("constraint %q is not supported by the local runtime yet", req.Constraint.Kind)}
+		var err error
+		if matcher, err = b.matcher(req.Constraint); err != nil {
+			kind := llm.ErrBadRequest
+			if errors.Is(err, constrain.ErrUnsupported) {
+				kind = llm.ErrUnsupported
+			}
+			return nil, &llm.Error{Kind: kind, Backend: "local", Msg: "constraint " + constrain.Describe(req.Constraint), Err: err}
+		}
 	}
 	if len(req.Tools) > 0 {
 		return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: "native function calling is not supported by the local runtime; use the text-mode agent"}
@@ -60,7 +104,7 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 		seed = uint64(*req.Seed)
 	}
 	o := GenerateOptions{MaxTokens: req.MaxTokens, N: req.Samples(), Stop: req.Stop, StopAtEndOfText: true,
-		Sampling: Sampling{Temperature: temp, TopP: req.TopP, Seed: seed}}
+		Sampling: Sampling{Temperature: temp, TopP: req.TopP, Seed: seed}, Constraint: matcher}
 	if req.Logprobs {
 		o.TopLogprobs = req.TopLogprobs
 	}

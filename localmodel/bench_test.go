@@ -1,6 +1,12 @@
 package localmodel
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/localmodel/constrain"
+)
 
 // BenchmarkDecode124M measures one KV-cached decode step on the GPT-2 124M
 // shape (random weights) after a 64-token prompt.
@@ -28,4 +34,49 @@ func BenchmarkDecode124M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// BenchmarkMask measures the token mask over GPT-2's 50,257-token
+// vocabulary: "cold" computes a new automaton state's mask (then cached),
+// "warm" is the cached lookup a decode step pays once a state was seen.
+//
+//	go test ./localmodel -run '^$' -bench Mask -benchtime 200x
+func BenchmarkMask(b *testing.B) {
+	tok, err := GPT2Tokenizer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	eot, _ := tok.SpecialID(EndOfText)
+	ix := constrain.NewIndex(tok, eot)
+	schema := `{"type":"object","properties":{"name":{"type":"string","maxLength":20},"population":{"type":"integer"},"capital":{"type":"string"},"coastal":{"type":"boolean"}},"required":["name","population","capital","coastal"],"additionalProperties":false}`
+	cases := []struct {
+		name string
+		c    *llm.Constraint
+		text string // walked to get distinct states
+	}{
+		{"regex-number", &llm.Constraint{Kind: llm.ConstraintRegex, Regex: `[0-9]{1,12}(\.[0-9]{1,6})?`}, "39538223.123456"},
+		{"json-schema", &llm.Constraint{Kind: llm.ConstraintJSONSchema, Schema: json.RawMessage(schema)}, `{"name":"California","population":39538223,"capital":"Sacramento","coastal":true}`},
+	}
+	for _, c := range cases {
+		prog, err := constrain.Compile(c.c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name+"/cold", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				m := constrain.NewMatcher(prog, ix, eot)
+				st := m.Advance(m.Start(), []byte(c.text[:i%len(c.text)]))
+				m.Mask(st)
+			}
+		})
+		b.Run(c.name+"/warm", func(b *testing.B) {
+			m := constrain.NewMatcher(prog, ix, eot)
+			st := m.Advance(m.Start(), []byte(c.text[:len(c.text)/2]))
+			m.Mask(st)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.Mask(st)
+			}
+		})
+	}
 }

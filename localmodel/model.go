@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/ponder-go/ponder/localmodel/constrain"
 	"github.com/ponder-go/ponder/localmodel/matmul"
 )
 
@@ -113,6 +114,8 @@ type Model struct {
 	Tok    *Tokenizer
 	flat   []float32
 	close  func() error
+	ixOnce sync.Once
+	ix     *constrain.Index
 }
 
 // Close releases the weights (unmapping a memory-mapped file).

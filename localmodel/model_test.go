@@ -21,9 +21,13 @@ import (
 
 var tiny = Config{MaxSeq: 32, Vocab: 50257, PaddedVocab: 50304, Layers: 2, Heads: 2, Channels: 16}
 
-func tinyModel(t testing.TB) *Model {
+func tinyModel(t testing.TB) *Model { return tinyModelCtx(t, tiny.MaxSeq) }
+
+func tinyModelCtx(t testing.TB, ctx int) *Model {
 	t.Helper()
-	m, err := NewRandom(tiny, 7)
+	c := tiny
+	c.MaxSeq = ctx
+	m, err := NewRandom(c, 7)
 	require.NoError(t, err)
 	m.Tok, err = GPT2Tokenizer()
 	require.NoError(t, err)
@@ -350,7 +354,7 @@ func TestSamplingAndStops(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, full, resp.Text())
 	assert.Equal(t, full, streamed.String())
-	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("x")}, Constraint: &llm.Constraint{Kind: llm.ConstraintRegex}})
+	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("x")}, Constraint: &llm.Constraint{Kind: llm.ConstraintGrammar, Grammar: "root ::= x"}})
 	assert.ErrorIs(t, err, llm.ErrUnsupported)
 	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User(strings.Repeat("word ", 40))}})
 	assert.ErrorIs(t, err, llm.ErrContextLength)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/localmodel/constrain"
 )
 
 // Sampling chooses the next token from logits.
@@ -116,6 +117,11 @@ type GenerateOptions struct {
 	StopAtEndOfText bool
 	// OnToken, when set, receives each sample's text as it is produced.
 	OnToken func(sample int, text string) error
+	// Constraint, when set, restricts every sample to text it accepts:
+	// tokens outside its mask are never sampled, forced text is fed without
+	// sampling, and a sample ends when the constraint is complete and
+	// nothing more may follow (or the model picks end-of-text there).
+	Constraint *constrain.Matcher
 }
 
 // Sample is one generated continuation.
@@ -168,6 +174,10 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, o GenerateOptions)
 		}
 		r := rand.New(rand.NewPCG(o.Sampling.Seed, uint64(i)+1))
 		lg := logits
+		cs := int32(0)
+		if o.Constraint != nil {
+			cs = o.Constraint.Start()
+		}
 		var text []byte
 		sent := 0 // bytes already passed to OnToken
 		flush := func(upto int) error {
@@ -185,10 +195,56 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, o GenerateOptions)
 			if err := ctx.Err(); err != nil {
 				return nil, usage, llm.Canceled("local", err)
 			}
-			tok, lp := o.Sampling.pick(lg, r, nil)
-			if hasEOT && tok == eot && o.StopAtEndOfText {
+			var allowed func(int) bool
+			if c := o.Constraint; c != nil {
+				if forced := c.Forced(cs); len(forced) > 0 {
+					// Fixed text: feed its tokens in one pass, no sampling.
+					toks := m.Tok.Encode(string(forced))
+					room := min(maxTok-step, m.Config.MaxSeq-st.Pos)
+					if len(toks) > room {
+						toks = toks[:room]
+					}
+					if len(toks) == 0 {
+						break
+					}
+					prev := len(text)
+					for _, t := range toks {
+						smp.Tokens = append(smp.Tokens, t)
+						text = append(text, m.Tok.Token(t)...)
+					}
+					cs = c.Advance(cs, text[prev:])
+					usage.CompletionTokens += len(toks)
+					step += len(toks) - 1
+					if cut, ok := stopAt(text, o.Stop, prev); ok {
+						text = text[:cut]
+						smp.FinishReason = llm.FinishStop
+						break
+					}
+					if err := flush(len(text) - holdBack); err != nil {
+						return nil, usage, err
+					}
+					if step >= maxTok-1 || st.Pos+len(toks) > m.Config.MaxSeq {
+						break
+					}
+					if lg, err = m.Forward(st, toks, false); err != nil {
+						return nil, usage, err
+					}
+					continue
+				}
+				mask := c.Mask(cs)
+				if c.Accepting(cs) && onlyEOT(mask, eot, hasEOT) {
+					smp.FinishReason = llm.FinishStop
+					break
+				}
+				allowed = func(id int) bool { return constrain.Allowed(mask, int32(id)) }
+			}
+			tok, lp := o.Sampling.pick(lg, r, allowed)
+			if hasEOT && tok == eot && (o.StopAtEndOfText || o.Constraint != nil) {
 				smp.FinishReason = llm.FinishStop
 				break
+			}
+			if o.Constraint != nil {
+				cs = o.Constraint.Advance(cs, m.Tok.Token(tok))
 			}
 			piece := m.Tok.Token(tok)
 			smp.Tokens = append(smp.Tokens, tok)
@@ -243,6 +299,19 @@ func stopAt(text []byte, stops []string, prev int) (int, bool) {
 		}
 	}
 	return cut, found
+}
+
+// onlyEOT reports whether the mask allows nothing but end-of-text.
+func onlyEOT(mask []uint64, eot int32, hasEOT bool) bool {
+	for w, bits := range mask {
+		if hasEOT && int32(w) == eot/64 {
+			bits &^= 1 << (eot % 64)
+		}
+		if bits != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func tokenLogprob(tok *Tokenizer, id int32, lp []float64, top int) llm.TokenLogprob {

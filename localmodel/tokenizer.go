@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ponder-go/ponder/localmodel/constrain"
 	"github.com/ponder-go/ponder/localmodel/gpt2bpe"
 )
 
@@ -146,6 +147,19 @@ func LoadGPT2(encoderJSON, vocabBPE []byte) (*Tokenizer, error) {
 func newTokenizer(n int) *Tokenizer {
 	return &Tokenizer{tokens: make([][]byte, n), byBytes: map[string]int32{}, merges: map[[2]int32]mergeResult{},
 		special: map[string]int32{}, cache: map[string][]int32{}}
+}
+
+// ConstraintIndex returns the vocabulary index constraint masks walk (special
+// tokens left out), built once per model.
+func (m *Model) ConstraintIndex() *constrain.Index {
+	m.ixOnce.Do(func() {
+		var special []int32
+		for _, id := range m.Tok.special {
+			special = append(special, id)
+		}
+		m.ix = constrain.NewIndex(m.Tok, special...)
+	})
+	return m.ix
 }
 
 // VocabSize is the number of token ids.

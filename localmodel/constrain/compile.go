@@ -1,0 +1,197 @@
+package constrain
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ponder-go/ponder/llm"
+)
+
+// Program is a compiled constraint: a byte NFA whose dead states are pruned.
+type Program struct {
+	n     *nfa
+	alive []bool // states from which an accepting state is reachable
+	start int
+}
+
+// Compile turns a constraint into a Program.
+func Compile(c *llm.Constraint) (*Program, error) {
+	n := &nfa{}
+	f, err := n.constraint(c, "")
+	if err != nil {
+		return nil, err
+	}
+	n.accept[f.out] = true
+	p := &Program{n: n, start: f.in}
+	p.computeAlive()
+	if !p.alive[p.start] {
+		return nil, fmt.Errorf("constrain: the constraint accepts no output at all")
+	}
+	return p, nil
+}
+
+// CompileRegex is Compile for a regular expression.
+func CompileRegex(pattern string) (*Program, error) {
+	return Compile(&llm.Constraint{Kind: llm.ConstraintRegex, Regex: pattern})
+}
+
+func (n *nfa) constraint(c *llm.Constraint, where string) (frag, error) {
+	if c == nil {
+		return frag{}, fmt.Errorf("constrain: empty constraint%s", where)
+	}
+	switch c.Kind {
+	case llm.ConstraintRegex:
+		re, err := parseRegex(c.Regex)
+		if err != nil {
+			return frag{}, err
+		}
+		return n.regex(re)
+	case llm.ConstraintChoice:
+		if len(c.Choices) == 0 {
+			return frag{}, fmt.Errorf("constrain: choice constraint%s has no choices", where)
+		}
+		fs := make([]frag, len(c.Choices))
+		for i, s := range c.Choices {
+			fs[i] = n.literal([]byte(s))
+		}
+		return n.alt(fs...), nil
+	case llm.ConstraintJSONSchema:
+		pattern, err := SchemaRegex(c.Schema)
+		if err != nil {
+			return frag{}, err
+		}
+		re, err := parseRegex(pattern)
+		if err != nil {
+			return frag{}, err
+		}
+		return n.regex(re)
+	case llm.ConstraintTemplate:
+		var fs []frag
+		for i, seg := range c.Segments {
+			if seg.Hole == nil {
+				fs = append(fs, n.literal([]byte(seg.Text)))
+				continue
+			}
+			f, err := n.constraint(seg.Hole, fmt.Sprintf("%s in template hole %d", where, i))
+			if err != nil {
+				return frag{}, err
+			}
+			fs = append(fs, f)
+		}
+		return n.concat(fs...), nil
+	case llm.ConstraintSpan:
+		if c.NumbersOnly {
+			nums := Numbers(c.Source)
+			if len(nums) == 0 {
+				return frag{}, fmt.Errorf("constrain: numbers-only span%s: the source has no numbers", where)
+			}
+			fs := make([]frag, len(nums))
+			for i, s := range nums {
+				fs[i] = n.literal([]byte(s))
+			}
+			return n.alt(fs...), nil
+		}
+		return n.span([]byte(c.Source))
+	case llm.ConstraintGrammar:
+		return frag{}, fmt.Errorf("%w: grammar constraints%s (use regex, json_schema, choice, template or span)", ErrUnsupported, where)
+	}
+	return frag{}, fmt.Errorf("%w: constraint kind %q%s", ErrUnsupported, c.Kind, where)
+}
+
+// span adds a fragment matching any run of whole words of src: it starts at
+// a word start and ends at a word end, and copies the bytes in between.
+func (n *nfa) span(src []byte) (frag, error) {
+	if len(strings.TrimSpace(string(src))) == 0 {
+		return frag{}, fmt.Errorf("constrain: span source is empty")
+	}
+	in, out := n.add(), n.add()
+	pos := make([]int, len(src)+1)
+	for i := range pos {
+		pos[i] = n.add()
+	}
+	for i := 0; i < len(src); i++ {
+		n.edge(pos[i], src[i], src[i], pos[i+1])
+	}
+	isWord := func(i int) bool {
+		if i < 0 || i >= len(src) {
+			return false
+		}
+		r, _ := utf8.DecodeRune(src[i:])
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || src[i] >= 0x80
+	}
+	for i := 0; i < len(src); i++ {
+		if isWord(i) && !isWord(i-1) {
+			n.epsilon(in, pos[i])
+		}
+		if isWord(i) && !isWord(i+1) {
+			n.epsilon(pos[i+1], out)
+		}
+	}
+	return frag{in, out}, nil
+}
+
+var numberRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
+
+// Numbers lists the numbers in text, as written and without thousands
+// separators ("39,538,223" gives both "39,538,223" and "39538223").
+func Numbers(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range numberRE.FindAllString(text, -1) {
+		m = strings.TrimRight(m, ",")
+		for _, v := range []string{m, strings.ReplaceAll(m, ",", "")} {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// computeAlive marks states that can reach an accepting state.
+func (p *Program) computeAlive() {
+	n := p.n
+	rev := make([][]int, len(n.trans))
+	for s := range n.trans {
+		for _, e := range n.trans[s] {
+			rev[e.to] = append(rev[e.to], s)
+		}
+		for _, t := range n.eps[s] {
+			rev[t] = append(rev[t], s)
+		}
+	}
+	p.alive = make([]bool, len(n.trans))
+	var stack []int
+	for s, a := range n.accept {
+		if a {
+			p.alive[s] = true
+			stack = append(stack, s)
+		}
+	}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, r := range rev[s] {
+			if !p.alive[r] {
+				p.alive[r] = true
+				stack = append(stack, r)
+			}
+		}
+	}
+}
+
+// Describe is a short human description, for errors.
+func Describe(c *llm.Constraint) string {
+	b, _ := json.Marshal(c)
+	if len(b) > 120 {
+		return string(b[:120]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,282 @@
+package constrain
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sort"
+	"sync"
+)
+
+// Vocab is what masking needs of a tokenizer.
+type Vocab interface {
+	VocabSize() int
+	Token(id int32) []byte
+}
+
+// Index is a vocabulary sorted by token bytes, built once per tokenizer, so
+// mask computation can walk it like a trie: tokens sharing a prefix share
+// the automaton steps over it, and a dead prefix skips them all.
+type Index struct {
+	size  int
+	order []int32  // ids sorted by bytes (special tokens left out)
+	toks  [][]byte // bytes by position in order
+	// skip[i] is the first position after i whose token does not start
+	// with toks[i] (the end of i's subtree).
+	skip []int32
+}
+
+// NewIndex builds the index, leaving out the special token ids given.
+func NewIndex(v Vocab, special ...int32) *Index {
+	sp := map[int32]bool{}
+	for _, s := range special {
+		sp[s] = true
+	}
+	ix := &Index{size: v.VocabSize()}
+	for id := int32(0); int(id) < v.VocabSize(); id++ {
+		if !sp[id] && len(v.Token(id)) > 0 {
+			ix.order = append(ix.order, id)
+		}
+	}
+	sort.Slice(ix.order, func(a, b int) bool { return bytes.Compare(v.Token(ix.order[a]), v.Token(ix.order[b])) < 0 })
+	ix.toks = make([][]byte, len(ix.order))
+	for i, id := range ix.order {
+		ix.toks[i] = v.Token(id)
+	}
+	ix.skip = make([]int32, len(ix.order))
+	for i := len(ix.order) - 1; i >= 0; i-- {
+		j := i + 1
+		for j < len(ix.order) && bytes.HasPrefix(ix.toks[j], ix.toks[i]) {
+			j = int(ix.skip[j])
+		}
+		ix.skip[i] = int32(j)
+	}
+	return ix
+}
+
+// Matcher is a lazily built DFA over a Program with a token mask cached per
+// state. Safe for concurrent use.
+type Matcher struct {
+	prog *Program
+	ix   *Index
+	eot  int32 // end-of-text id (-1: none)
+
+	mu     sync.Mutex
+	states []*dstate
+	byKey  map[string]int32
+}
+
+// Dead is the state after a byte the constraint cannot accept.
+const Dead = -1
+
+type dstate struct {
+	set    []int32
+	accept bool
+	next   [256]int32 // -2: not computed yet
+	mask   []uint64
+	forced []byte
+	fDone  bool
+}
+
+// NewMatcher prepares matching p over the indexed vocabulary; eot is the
+// end-of-text token, allowed exactly when the output so far is complete.
+func NewMatcher(p *Program, ix *Index, eot int32) *Matcher {
+	m := &Matcher{prog: p, ix: ix, eot: eot, byKey: map[string]int32{}}
+	m.state(m.closure([]int32{int32(p.start)}))
+	return m
+}
+
+// closure adds epsilon moves and drops states that cannot reach acceptance.
+func (m *Matcher) closure(seed []int32) []int32 {
+	n := m.prog.n
+	seen := map[int32]bool{}
+	var out []int32
+	stack := append([]int32(nil), seed...)
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[s] || !m.prog.alive[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+		for _, t := range n.eps[s] {
+			stack = append(stack, int32(t))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// state interns a state set and returns its id (Dead for the empty set).
+func (m *Matcher) state(set []int32) int32 {
+	if len(set) == 0 {
+		return Dead
+	}
+	key := make([]byte, 4*len(set))
+	for i, s := range set {
+		binary.LittleEndian.PutUint32(key[4*i:], uint32(s))
+	}
+	if id, ok := m.byKey[string(key)]; ok {
+		return id
+	}
+	d := &dstate{set: set}
+	for i := range d.next {
+		d.next[i] = -2
+	}
+	for _, s := range set {
+		if m.prog.n.accept[s] {
+			d.accept = true
+		}
+	}
+	id := int32(len(m.states))
+	m.states = append(m.states, d)
+	m.byKey[string(key)] = id
+	return id
+}
+
+// Start is the initial state.
+func (m *Matcher) Start() int32 { return 0 }
+
+// Accepting reports whether the text that led to s is a complete output.
+func (m *Matcher) Accepting(s int32) bool {
+	if s < 0 {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.states[s].accept
+}
+
+// Step follows one byte.
+func (m *Matcher) Step(s int32, b byte) int32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.step(s, b)
+}
+
+func (m *Matcher) step(s int32, b byte) int32 {
+	if s < 0 {
+		return Dead
+	}
+	d := m.states[s]
+	if nx := d.next[b]; nx != -2 {
+		return nx
+	}
+	var seed []int32
+	for _, st := range d.set {
+		for _, e := range m.prog.n.trans[st] {
+			if b >= e.lo && b <= e.hi {
+				seed = append(seed, int32(e.to))
+			}
+		}
+	}
+	nx := m.state(m.closure(seed))
+	m.states[s].next[b] = nx
+	return nx
+}
+
+// Advance follows a byte string.
+func (m *Matcher) Advance(s int32, bs []byte) int32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range bs {
+		if s = m.step(s, b); s < 0 {
+			return Dead
+		}
+	}
+	return s
+}
+
+// Mask returns the tokens allowed in state s, one bit per token id: tokens
+// whose bytes keep the automaton alive, and end-of-text when s accepts. The
+// mask is computed once per state and cached; do not modify it.
+func (m *Matcher) Mask(s int32) []uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := m.states[s]
+	if d.mask != nil {
+		return d.mask
+	}
+	mask := make([]uint64, (m.ix.size+63)/64)
+	ix := m.ix
+	depthState := make([]int32, 1, 64) // depthState[k]: state after k bytes of the current token
+	depthState[0] = s
+	var prev []byte
+	for i := 0; i < len(ix.order); {
+		t := ix.toks[i]
+		// Reuse the states along the prefix shared with the previous token.
+		l := 0
+		for l < len(prev) && l < len(t) && l < len(depthState)-1 && prev[l] == t[l] {
+			l++
+		}
+		depthState = depthState[:l+1]
+		cur := depthState[l]
+		dead := false
+		for k := l; k < len(t); k++ {
+			cur = m.step(cur, t[k])
+			if cur < 0 {
+				dead = true
+				break
+			}
+			depthState = append(depthState, cur)
+		}
+		prev = t
+		if dead {
+			// Every token extending the dead prefix is dead too: they sort
+			// right after and, when the dead byte is t's last, form its subtree.
+			if len(depthState)-1 == len(t)-1 {
+				i = int(ix.skip[i])
+			} else {
+				i++
+			}
+			continue
+		}
+		id := ix.order[i]
+		mask[id/64] |= 1 << (id % 64)
+		i++
+	}
+	if d.accept && m.eot >= 0 {
+		mask[m.eot/64] |= 1 << (m.eot % 64)
+	}
+	d.mask = mask
+	return mask
+}
+
+// Allowed reports whether mask allows token id.
+func Allowed(mask []uint64, id int32) bool { return mask[id/64]&(1<<(id%64)) != 0 }
+
+// Forced returns the bytes the constraint forces from s: while s is not
+// accepting and exactly one byte keeps it alive, that byte. Templates use it
+// to fast-forward fixed text without sampling.
+func (m *Matcher) Forced(s int32) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := m.states[s]
+	if d.fDone {
+		return d.forced
+	}
+	var out []byte
+	cur := s
+	for len(out) < 4096 {
+		if m.states[cur].accept {
+			break
+		}
+		only, nx := -1, int32(Dead)
+		for b := 0; b < 256; b++ {
+			if t := m.step(cur, byte(b)); t >= 0 {
+				if only >= 0 {
+					only = -2
+					break
+				}
+				only, nx = b, t
+			}
+		}
+		if only < 0 {
+			break
+		}
+		out = append(out, byte(only))
+		cur = nx
+	}
+	d.forced, d.fDone = out, true
+	return out
+}

@@ -1,0 +1,155 @@
+package localmodel
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/localmodel/constrain"
+)
+
+// randomRegex builds a bounded regex (so a random model must finish).
+func randomRegex(r *rand.Rand, depth int) string {
+	atoms := []string{`[a-z]{1,4}`, `\d{1,3}`, `(?:yes|no)`, `[A-Z][a-z]{0,3}`, `é`, ` `, `-`, `\.`, `"x"`, `日本`}
+	if depth <= 0 || r.IntN(3) == 0 {
+		return atoms[r.IntN(len(atoms))]
+	}
+	switch r.IntN(3) {
+	case 0:
+		return randomRegex(r, depth-1) + randomRegex(r, depth-1)
+	case 1:
+		return "(?:" + randomRegex(r, depth-1) + "|" + randomRegex(r, depth-1) + ")"
+	}
+	return "(?:" + randomRegex(r, depth-1) + "){1,2}"
+}
+
+func randomSchema(r *rand.Rand, depth int) map[string]any {
+	if depth <= 0 {
+		switch r.IntN(5) {
+		case 0:
+			return map[string]any{"type": "string", "maxLength": r.IntN(6)}
+		case 1:
+			return map[string]any{"type": "integer"}
+		case 2:
+			return map[string]any{"type": "boolean"}
+		case 3:
+			return map[string]any{"enum": []any{"red", "green", 7}}
+		}
+		return map[string]any{"type": "null"}
+	}
+	if r.IntN(3) == 0 {
+		return map[string]any{"type": "array", "items": randomSchema(r, depth-1), "maxItems": 1 + r.IntN(2)}
+	}
+	props := map[string]any{}
+	var req []string
+	for i := 0; i < 1+r.IntN(3); i++ {
+		name := fmt.Sprintf("k%d", i)
+		props[name] = randomSchema(r, depth-1)
+		req = append(req, name)
+	}
+	return map[string]any{"type": "object", "properties": props, "required": req, "additionalProperties": false}
+}
+
+// walkMasks replays text through the matcher and checks that no state on
+// the way has an empty mask (the constraint is never stuck).
+func walkMasks(t *testing.T, mt *constrain.Matcher, text []byte) {
+	st := mt.Start()
+	for i := 0; i <= len(text); i++ {
+		mask := mt.Mask(st)
+		any := false
+		for _, w := range mask {
+			if w != 0 {
+				any = true
+				break
+			}
+		}
+		require.True(t, any, "empty mask after %q", text[:i])
+		if i < len(text) {
+			st = mt.Step(st, text[i])
+			require.GreaterOrEqual(t, st, int32(0), "dead after %q", text[:i+1])
+		}
+	}
+}
+
+func TestConstrainedGenerationProperty(t *testing.T) {
+	m := tinyModelCtx(t, 256)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	eot, _ := m.Tok.SpecialID(EndOfText)
+	ix := m.ConstraintIndex()
+	n, total, stopped := 12, 0, 0
+	if testing.Short() {
+		n = 4
+	}
+	for i := 0; i < n; i++ {
+		pattern := randomRegex(r, 3)
+		schema, _ := json.Marshal(randomSchema(r, 2))
+		for _, c := range []*llm.Constraint{
+			{Kind: llm.ConstraintRegex, Regex: pattern},
+			{Kind: llm.ConstraintJSONSchema, Schema: schema},
+		} {
+			prog, err := constrain.Compile(c)
+			require.NoError(t, err, constrain.Describe(c))
+			mt := constrain.NewMatcher(prog, ix, eot)
+			out, _, err := m.Generate(ctx, m.Tok.Encode("Answer:"), GenerateOptions{MaxTokens: 200, N: 2, Constraint: mt,
+				Sampling: Sampling{Temperature: 1, Seed: uint64(i)}})
+			require.NoError(t, err)
+			for _, s := range out {
+				walkMasks(t, mt, []byte(s.Text)) // never dead, never stuck
+				total++
+				if s.FinishReason != llm.FinishStop {
+					// An unbounded part (a JSON integer) can outlast
+					// MaxTokens under a random model: then the text must be
+					// a live prefix, which walkMasks checked.
+					continue
+				}
+				stopped++
+				if c.Kind == llm.ConstraintRegex {
+					assert.Regexp(t, regexp.MustCompile(`^(?:`+pattern+`)$`), s.Text)
+				} else {
+					assert.NoError(t, llm.ValidateJSON(schema, []byte(s.Text)), "%s: %s", schema, s.Text)
+				}
+			}
+		}
+	}
+	assert.Greater(t, stopped*10, total*7, "most samples complete: %d of %d", stopped, total)
+}
+
+func TestConstrainedBackendAndTemplates(t *testing.T) {
+	m := tinyModelCtx(t, 256)
+	be := &Backend{Model: m}
+	ctx := context.Background()
+	obs := "Observation: California had a population of 39,538,223 and Alaska 733,391."
+	tmpl := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
+		{Text: "Action: "},
+		{Hole: &llm.Constraint{Kind: llm.ConstraintChoice, Choices: []string{"search", "calculator"}}},
+		{Text: "["},
+		{Hole: &llm.Constraint{Kind: llm.ConstraintSpan, Source: obs, NumbersOnly: true}},
+		{Text: " / "},
+		{Hole: &llm.Constraint{Kind: llm.ConstraintSpan, Source: obs, NumbersOnly: true}},
+		{Text: "]"},
+	}}
+	re := regexp.MustCompile(`^Action: (search|calculator)\[(39,538,223|39538223|733,391|733391) / (39,538,223|39538223|733,391|733391)\]$`)
+	for seed := int64(0); seed < 4; seed++ {
+		resp, err := be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User(obs)}, Constraint: tmpl, Temperature: llm.Temp(1), Seed: llm.Seed(seed), MaxTokens: 60})
+		require.NoError(t, err)
+		assert.Regexp(t, re, resp.Text())
+		assert.Equal(t, llm.FinishStop, resp.Choices[0].FinishReason)
+	}
+	resp, err := be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("Pick")}, Constraint: &llm.Constraint{Kind: llm.ConstraintChoice, Choices: []string{"alpha", "beta", "gamma delta"}}})
+	require.NoError(t, err)
+	assert.Contains(t, []string{"alpha", "beta", "gamma delta"}, resp.Text())
+	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("x")}, Constraint: &llm.Constraint{Kind: llm.ConstraintJSONSchema, Schema: json.RawMessage(`{"type":"object","additionalProperties":true}`)}})
+	assert.ErrorIs(t, err, llm.ErrUnsupported)
+	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("x")}, Constraint: &llm.Constraint{Kind: llm.ConstraintRegex, Regex: "("}})
+	assert.ErrorIs(t, err, llm.ErrBadRequest)
+	assert.True(t, strings.Contains(err.Error(), "missing closing )"), err.Error())
+}
