@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/constrain"
 )
 
 func init() {
@@ -137,10 +139,26 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	topP := fs.Float64("top-p", 1, "nucleus sampling mass")
 	topK := fs.Int("top-k", 0, "sample among the k most likely tokens (0: all)")
 	seed := fs.Uint64("seed", 0, "random seed")
+	regex := fs.String("regex", "", "constrain the output to match this regular expression")
+	schemaFile := fs.String("json-schema", "", "constrain the output to JSON valid for the schema in `FILE`")
+	choices := fs.String("choices", "", "constrain the output to one of these comma-separated strings")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	prompt := question(fs.Args())
+	var c *llm.Constraint
+	switch {
+	case *regex != "":
+		c = &llm.Constraint{Kind: llm.ConstraintRegex, Regex: *regex}
+	case *schemaFile != "":
+		b, err := os.ReadFile(*schemaFile)
+		if err != nil {
+			return err
+		}
+		c = llm.JSONSchema("output", b)
+	case *choices != "":
+		c = &llm.Constraint{Kind: llm.ConstraintChoice, Choices: strings.Split(*choices, ",")}
+	}
 	if *weights == "" {
 		fmt.Fprintln(stderr, "usage: ponder generate -weights FILE [-n 64] [-temperature T] [-top-p P] [-seed S] \"prompt\"")
 		return errUsage
@@ -153,10 +171,25 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if m.Tok == nil {
 		return fmt.Errorf("%s has no tokenizer for its %d-token vocabulary", *weights, m.Config.Vocab)
 	}
-	fmt.Fprint(stdout, prompt)
-	_, _, err = m.Generate(ctx, m.Tok.Encode(prompt), localmodel.GenerateOptions{MaxTokens: *n,
+	opts := localmodel.GenerateOptions{MaxTokens: *n,
 		Sampling: localmodel.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK, Seed: *seed},
-		OnToken:  func(_ int, s string) error { _, err := io.WriteString(stdout, s); return err }})
+		OnToken:  func(_ int, s string) error { _, err := io.WriteString(stdout, s); return err }}
+	if c != nil {
+		prog, err := constrain.Compile(c)
+		if err != nil {
+			return err
+		}
+		eot, ok := m.Tok.SpecialID(localmodel.EndOfText)
+		if !ok {
+			eot = -1
+		}
+		opts.Constraint = constrain.NewMatcher(prog, m.ConstraintIndex(), eot)
+	}
+	fmt.Fprint(stdout, prompt)
+	out, _, err := m.Generate(ctx, m.Tok.Encode(prompt), opts)
 	fmt.Fprintln(stdout)
+	if err == nil && c != nil && out[0].FinishReason != llm.FinishStop {
+		return fmt.Errorf("the constrained output was cut at -n %d tokens before it was complete", *n)
+	}
 	return err
 }

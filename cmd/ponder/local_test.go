@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,6 +62,15 @@ func TestLogitsAndGenerate(t *testing.T) {
 	out, errs, code = runCLI(t, "generate", "-weights", path, "-n", "5", "Hello")
 	require.Equal(t, 0, code, errs)
 	assert.True(t, strings.HasPrefix(out, "Hello"))
+	out, errs, code = runCLI(t, "generate", "-weights", path, "-n", "10", "-choices", "yes,no", "Answer:")
+	require.Equal(t, 0, code, errs)
+	assert.True(t, out == "Answer:yes\n" || out == "Answer:no\n", out)
+	out, errs, code = runCLI(t, "generate", "-weights", path, "-n", "10", "-regex", "[0-9]{3}", "N=")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^N=[0-9]{3}\n$`, out)
+	_, errs, code = runCLI(t, "generate", "-weights", path, "-regex", "(", "x")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "missing closing )")
 	_, errs, code = runCLI(t, "logits", "-weights", path, "-tokens", "1,x")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `"x" is not a token id`)
@@ -90,4 +103,49 @@ func TestBenchQuick(t *testing.T) {
 	assert.Contains(t, out, "decode (KV cache, after 64)")
 	_, _, code = runCLI(t, "bench", "-threads", "x")
 	assert.Equal(t, 1, code)
+}
+
+func TestServeCommand(t *testing.T) {
+	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 64, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "m.bin")
+	require.NoError(t, localmodel.WriteLLMC(path, m))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "-weights", path, "-addr", "127.0.0.1:0"}, &out, &errb) }()
+	var url string
+	for i := 0; i < 200 && url == ""; i++ {
+		time.Sleep(10 * time.Millisecond)
+		if s := out.String(); strings.Contains(s, "http://") {
+			url = strings.TrimSpace(s[strings.Index(s, "http://"):])
+		}
+	}
+	require.NotEmpty(t, url, errb.String())
+	resp, err := http.Post(url+"/chat/completions", "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"hi"}],"max_tokens":3}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	cancel()
+	assert.Equal(t, 0, <-done)
+	_, errs, code := runCLI(t, "serve")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "usage: ponder serve")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

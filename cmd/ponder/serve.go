@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/serve"
+)
+
+func init() {
+	register("serve", "serve a local checkpoint over an OpenAI-compatible HTTP API (-weights FILE)", serveCmd)
+}
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	weights := fs.String("weights", "", "checkpoint file (llm.c, Hugging Face safetensors or Ponder format)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
+	token := fs.String("token", "", "require this bearer token")
+	maxConc := fs.Int("max-concurrent", 2, "requests generating at once; others queue, then get 429")
+	maxTokens := fs.Int("max-tokens", 1024, "largest max_tokens accepted")
+	queue := fs.Duration("queue", 2*time.Second, "how long a request may wait for a slot")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *weights == "" {
+		fmt.Fprintln(stderr, "usage: ponder serve -weights FILE [-addr 127.0.0.1:8080] [-token T]")
+		return errUsage
+	}
+	m, err := localmodel.Load(*weights)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if m.Tok == nil {
+		return fmt.Errorf("%s: a %d-token vocabulary and no tokenizer of its own (GPT-2's 50,257 tokens get GPT-2's BPE)", *weights, m.Config.Vocab)
+	}
+	name := filepath.Base(*weights)
+	s := serve.New(&localmodel.Backend{Model: m, Name: name}, serve.Config{ModelName: name, Token: *token,
+		MaxConcurrent: *maxConc, MaxTokens: *maxTokens, QueueWait: *queue})
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "serving %s (%d layers, %d channels) on http://%s/v1\n", name, m.Config.Layers, m.Config.Channels, l.Addr())
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/llm/openai"
+	"github.com/ponder-go/ponder/localmodel"
+)
+
+func tinyBackend(t testing.TB) *localmodel.Backend {
+	t.Helper()
+	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 256, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 16}, 5)
+	require.NoError(t, err)
+	m.Tok, err = localmodel.GPT2Tokenizer()
+	require.NoError(t, err)
+	return &localmodel.Backend{Model: m, Name: "tiny"}
+}
+
+func start(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	s := New(tinyBackend(t), cfg)
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	return s, hs
+}
+
+func client(t *testing.T, hs *httptest.Server, token string) *openai.Client {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := openai.New(openai.WithBaseURL(hs.URL+"/v1"), openai.WithAPIKey(token), openai.WithModel("local"),
+		openai.WithHTTPClient(&http.Client{Transport: tr}), openai.WithRetry(1, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	return c
+}
+
+func TestGoClientChatStreamSchema(t *testing.T) {
+	_, hs := start(t, Config{})
+	c := client(t, hs, "x")
+	ctx := context.Background()
+	req := llm.Request{Messages: []llm.Message{llm.User("Hello")}, N: 2, MaxTokens: 8, Seed: llm.Seed(3)}
+	resp, err := c.Generate(ctx, req)
+	require.NoError(t, err)
+	require.Len(t, resp.Choices, 2)
+	assert.NotEqual(t, resp.Choices[0].Text, resp.Choices[1].Text, "two samples at the default temperature 1")
+	assert.Equal(t, 16, resp.Usage.CompletionTokens)
+
+	var streamed strings.Builder
+	sresp, err := c.Stream(ctx, llm.Request{Messages: []llm.Message{llm.User("Hello")}, MaxTokens: 8, Temperature: llm.Temp(0)}, func(ch llm.Chunk) error {
+		streamed.WriteString(ch.Text)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, sresp.Text(), streamed.String())
+	assert.Equal(t, llm.FinishLength, sresp.Choices[0].FinishReason)
+	greedy, err := c.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("Hello")}, MaxTokens: 8, Temperature: llm.Temp(0)})
+	require.NoError(t, err)
+	assert.Equal(t, greedy.Text(), sresp.Text(), "greedy is greedy, streamed or not")
+
+	schema := json.RawMessage(`{"type":"object","properties":{"answer":{"type":"string","maxLength":6},"ok":{"type":"boolean"},"kind":{"enum":["a","b"]}},"required":["answer","ok","kind"],"additionalProperties":false}`)
+	for seed := int64(0); seed < 3; seed++ {
+		resp, err = c.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("JSON please")}, MaxTokens: 60, Seed: llm.Seed(seed), Constraint: llm.JSONSchema("x", schema)})
+		require.NoError(t, err, "the client validates the reply against the schema too")
+		assert.NoError(t, llm.ValidateJSON(schema, []byte(resp.Text())))
+	}
+
+	lp, err := c.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("Hello")}, MaxTokens: 3, Logprobs: true, TopLogprobs: 2})
+	require.NoError(t, err)
+	require.Len(t, lp.Choices[0].Logprobs, 3)
+	assert.Len(t, lp.Choices[0].Logprobs[0].Top, 2)
+}
+
+func post(t *testing.T, url, token, body string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &out)
+	return resp.StatusCode, out, resp.Header
+}
+
+func errMsg(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	s, _ := e["message"].(string)
+	return s
+}
+
+func TestBadRequestsInOpenAIErrorShape(t *testing.T) {
+	_, hs := start(t, Config{MaxTokens: 100, MaxBodyBytes: 4096})
+	url := hs.URL + "/v1/chat/completions"
+	cases := map[string]string{
+		`{"messages":[]}`: "messages must not be empty",
+		`{"messages":[{"role":"user","content":"x"}],"temperature":"hot"}`:           `field "temperature" has the wrong type`,
+		`{"messages":[{"role":"user","content":"x"}],"max_tokens":5000}`:             "max_tokens must be between 1 and 100, got 5000",
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]}`: "tools are not supported",
+		`{"messages":[{"role":"wizard","content":"x"}]}`:                             `unknown role "wizard"`,
+		`{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object","properties":{"a":{"anyOf":[]}}}}}}`: `schema keyword "anyOf"`,
+		`{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}`:                                                                                       `type "json_object" is not supported`,
+		`{"messages":[{"role":"user","content":"x"}],"n":99}`:                                                                                                                         "n must be between 1 and 16",
+		`{"messages":` + `[{"role":"user","content":"` + strings.Repeat("x", 5000) + `"}]}`:                                                                                           "larger than 4096 bytes",
+		`{not json`: "invalid JSON body",
+	}
+	for body, want := range cases {
+		code, out, _ := post(t, url, "", body)
+		assert.Equal(t, 400, code, body[:min(len(body), 60)])
+		assert.Contains(t, errMsg(out), want)
+		e := out["error"].(map[string]any)
+		assert.Equal(t, "invalid_request_error", e["type"])
+	}
+	code, out, _ := post(t, hs.URL+"/v1/nothing", "", "{}")
+	assert.Equal(t, 404, code)
+	assert.Contains(t, errMsg(out), "no route")
+
+	code, out, _ = post(t, hs.URL+"/v1/completions", "", `{"prompt":"Once upon","max_tokens":4}`)
+	require.Equal(t, 200, code, out)
+	assert.Equal(t, "text_completion", out["object"])
+	assert.NotEmpty(t, out["choices"].([]any)[0].(map[string]any)["text"])
+
+	resp, err := http.Get(hs.URL + "/v1/models")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var models map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&models))
+	assert.Equal(t, "local", models["data"].([]any)[0].(map[string]any)["id"])
+}
+
+func TestBearerToken(t *testing.T) {
+	_, hs := start(t, Config{Token: "s3cret"})
+	body := `{"messages":[{"role":"user","content":"x"}],"max_tokens":2}`
+	code, out, _ := post(t, hs.URL+"/v1/chat/completions", "wrong", body)
+	assert.Equal(t, 401, code)
+	assert.Contains(t, errMsg(out), "bearer token")
+	code, _, _ = post(t, hs.URL+"/v1/chat/completions", "s3cret", body)
+	assert.Equal(t, 200, code)
+	_, err := client(t, hs, "wrong").Generate(context.Background(), llm.Request{Messages: []llm.Message{llm.User("x")}})
+	assert.ErrorIs(t, err, llm.ErrBadRequest)
+}
+
+// Eight concurrent clients against two generation slots and a short queue:
+// every request either succeeds or gets a 429 with Retry-After, nothing else.
+func TestLoadEightClients(t *testing.T) {
+	s, hs := start(t, Config{MaxConcurrent: 2, QueueWait: 30 * time.Millisecond})
+	body := `{"messages":[{"role":"user","content":"Load test"}],"max_tokens":24}`
+	var mu sync.Mutex
+	counts := map[int]int{}
+	var wg sync.WaitGroup
+	for c := 0; c < 8; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 4; i++ {
+				code, out, h := post(t, hs.URL+"/v1/chat/completions", "", body)
+				if code == 429 {
+					assert.NotEmpty(t, h.Get("Retry-After"))
+					assert.Contains(t, errMsg(out), "slots are busy")
+				}
+				mu.Lock()
+				counts[code]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 32, counts[200]+counts[429], "only 200s and 429s: %v", counts)
+	assert.Greater(t, counts[200], 0)
+	assert.EqualValues(t, counts[429], s.Rejected.Load())
+	t.Logf("8 clients x 4 requests: %v", counts)
+
+	// With a queue long enough, all succeed.
+	_, hs2 := start(t, Config{MaxConcurrent: 2, QueueWait: 30 * time.Second})
+	var ok sync.WaitGroup
+	fails := 0
+	for c := 0; c < 8; c++ {
+		ok.Add(1)
+		go func() {
+			defer ok.Done()
+			code, _, _ := post(t, hs2.URL+"/v1/chat/completions", "", body)
+			if code != 200 {
+				mu.Lock()
+				fails++
+				mu.Unlock()
+			}
+		}()
+	}
+	ok.Wait()
+	assert.Zero(t, fails)
+}
+
+// The official openai npm client (installed by .ci/run into testdata/npm)
+// drives a real listener: models, chat with n=2, streaming, strict
+// json_schema and a bad request.
+func TestNPMOpenAIClient(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/npm")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai")); err != nil {
+		if os.Getenv("PONDER_REQUIRE_NPM") != "" {
+			t.Fatal("testdata/npm/node_modules/openai missing (npm install --prefix localmodel/serve/testdata/npm)")
+		}
+		t.Skip("the openai npm package is not installed")
+	}
+	s := New(tinyBackend(t), Config{Token: "tok"})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: s}
+	go srv.Serve(l)
+	defer srv.Close()
+	cmd := exec.Command("node", "client.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PONDER_URL=http://"+l.Addr().String()+"/v1", "PONDER_TOKEN=tok")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var res struct {
+		Models       []string       `json:"models"`
+		ChatChoices  int            `json:"chatChoices"`
+		ChatFinish   []string       `json:"chatFinish"`
+		Streamed     string         `json:"streamed"`
+		StreamFinish string         `json:"streamFinish"`
+		Strict       string         `json:"strict"`
+		StrictParsed map[string]any `json:"strictParsed"`
+		BadRequest   struct {
+			Status  int    `json:"status"`
+			Message string `json:"message"`
+		} `json:"badRequest"`
+	}
+	require.NoError(t, json.Unmarshal(out, &res), string(out))
+	assert.Equal(t, []string{"local"}, res.Models)
+	assert.Equal(t, 2, res.ChatChoices)
+	assert.Equal(t, []string{"length", "length"}, res.ChatFinish)
+	assert.NotEmpty(t, res.Streamed)
+	assert.Equal(t, "length", res.StreamFinish)
+	schema := `{"type":"object","properties":{"name":{"type":"string","maxLength":8},"region":{"enum":["West","South","Midwest","Northeast"]},"coastal":{"type":"boolean"}},"required":["name","region","coastal"],"additionalProperties":false}`
+	assert.NoError(t, llm.ValidateJSON(json.RawMessage(schema), []byte(res.Strict)), res.Strict)
+	assert.Equal(t, 400, res.BadRequest.Status)
+	assert.Contains(t, res.BadRequest.Message, "messages must not be empty")
+	t.Logf("npm openai client: %s", fmt.Sprint(res.Strict))
+}
