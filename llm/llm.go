@@ -126,6 +126,8 @@ const (
 	// ConstraintSpan allows only a span copied from Source (whole words),
 	// or with NumbersOnly only a number that appears in it; local only.
 	ConstraintSpan ConstraintKind = "span"
+	// ConstraintAnyOf accepts what any of AnyOf accepts; local only.
+	ConstraintAnyOf ConstraintKind = "any_of"
 )
 
 // Segment is one part of a template: fixed Text, or a Hole.
@@ -147,9 +149,15 @@ type Constraint struct {
 	Grammar string          `json:"grammar,omitempty"`
 	// Template segments, for ConstraintTemplate.
 	Segments []Segment `json:"segments,omitempty"`
-	// Source text and NumbersOnly, for ConstraintSpan.
+	// Source text and NumbersOnly, for ConstraintSpan. With Words, the
+	// span may be any sequence of words (with letters) and exact numbers
+	// that occur in Source, joined by spaces and simple punctuation: looser
+	// than a contiguous span, still grounded.
 	Source      string `json:"source,omitempty"`
 	NumbersOnly bool   `json:"numbers_only,omitempty"`
+	Words       bool   `json:"words,omitempty"`
+	// AnyOf lists the alternatives of ConstraintAnyOf.
+	AnyOf []*Constraint `json:"any_of,omitempty"`
 }
 
 // JSONSchema returns a constraint that the output is JSON matching schema.

@@ -32,6 +32,13 @@ type Agent struct {
 	Examples []string
 	// Native uses function calling instead of the text format.
 	Native bool
+	// Constrained sends each text-mode step with a constraint (the local
+	// backend enforces it token by token): "Thought: <line>" then either
+	// "Action: <a registered tool>[<argument>]" or "Final Answer: <line>",
+	// where the argument may only use words and exact numbers that appear
+	// in the prompt, the question or earlier observations. Small models
+	// then cannot misspell a tool or invent the digits they should copy.
+	Constrained bool
 
 	MaxSteps         int           // model turns at most (default 10)
 	MaxToolCalls     int           // tool calls at most (default 20)
@@ -244,7 +251,11 @@ func (r *run) text(ctx context.Context) error {
 		}
 		st := Step{Index: i, Start: time.Now()}
 		user := "Question: " + r.res.Question + "\n" + Scratchpad(r.res.Steps)
-		resp, err := r.generate(ctx, r.request([]llm.Message{llm.System(system), llm.User(user)}), &st)
+		req := r.request([]llm.Message{llm.System(system), llm.User(user)})
+		if r.Constrained {
+			req.Constraint = StepConstraint(r.Tools.Names(), system+"\n"+user)
+		}
+		resp, err := r.generate(ctx, req, &st)
 		if err != nil {
 			return err
 		}

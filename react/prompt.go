@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/tools"
 )
 
@@ -94,6 +95,22 @@ func (s Step) Render() string {
 	}
 	fmt.Fprintf(&b, "Observation: %s\n", s.Observation)
 	return b.String()
+}
+
+// StepConstraint is the constraint of one text-mode step: a thought line,
+// then an action on one of tools with an argument grounded in context (its
+// words and exact numbers), or a final answer line.
+func StepConstraint(tools []string, context string) *llm.Constraint {
+	line := &llm.Constraint{Kind: llm.ConstraintRegex, Regex: `[^\n]{1,300}`}
+	action := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
+		{Text: "Thought: "}, {Hole: line}, {Text: "\nAction: "},
+		{Hole: &llm.Constraint{Kind: llm.ConstraintChoice, Choices: tools}},
+		{Text: "["}, {Hole: &llm.Constraint{Kind: llm.ConstraintSpan, Source: context, Words: true}}, {Text: "]"},
+	}}
+	final := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
+		{Text: "Thought: "}, {Hole: line}, {Text: "\nFinal Answer: "}, {Hole: line},
+	}}
+	return &llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: []*llm.Constraint{action, final}}
 }
 
 // PrintStep writes a step for people, in the text format, as the CLI and

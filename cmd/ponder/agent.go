@@ -49,7 +49,7 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tr := trace.New()
-	a := &react.Agent{Model: m, Tools: reg, Native: *native, MaxSteps: *maxSteps, Timeout: *timeout,
+	a := &react.Agent{Model: m, Tools: reg, Native: *native, MaxSteps: *maxSteps, Timeout: *timeout, Constrained: backend.Resolve(*be) == "local",
 		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
 	res, err := a.Run(trace.WithTracer(ctx, tr), q)
 	if *traceFile != "" {

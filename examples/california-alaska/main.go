@@ -54,7 +54,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	tr := trace.New()
-	agent := &react.Agent{Model: m, Tools: reg, Native: *native, Timeout: *timeout,
+	// On the local backend every step is constrained: registered tools only,
+	// arguments grounded in the question and observations.
+	agent := &react.Agent{Model: m, Tools: reg, Native: *native, Timeout: *timeout, Constrained: backend.Resolve(*be) == "local",
 		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
 	fmt.Fprintf(stdout, "Question: %s\n", *q)
 	res, err := agent.Run(trace.WithTracer(ctx, tr), *q)

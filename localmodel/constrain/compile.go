@@ -84,7 +84,23 @@ func (n *nfa) constraint(c *llm.Constraint, where string) (frag, error) {
 			fs = append(fs, f)
 		}
 		return n.concat(fs...), nil
+	case llm.ConstraintAnyOf:
+		if len(c.AnyOf) == 0 {
+			return frag{}, fmt.Errorf("constrain: any_of%s has no alternatives", where)
+		}
+		fs := make([]frag, len(c.AnyOf))
+		for i, a := range c.AnyOf {
+			f, err := n.constraint(a, fmt.Sprintf("%s in any_of %d", where, i))
+			if err != nil {
+				return frag{}, err
+			}
+			fs[i] = f
+		}
+		return n.alt(fs...), nil
 	case llm.ConstraintSpan:
+		if c.Words {
+			return n.words(c.Source)
+		}
 		if c.NumbersOnly {
 			nums := Numbers(c.Source)
 			if len(nums) == 0 {
@@ -133,6 +149,59 @@ func (n *nfa) span(src []byte) (frag, error) {
 		}
 	}
 	return frag{in, out}, nil
+}
+
+var wordRE = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
+
+// words adds a fragment for a sequence of the words (with letters) and exact
+// numbers of src, separated by spaces and simple punctuation (a trie of the
+// words keeps it small; the caller's max tokens bound its length).
+func (n *nfa) words(src string) (frag, error) {
+	set := map[string]bool{}
+	for _, w := range wordRE.FindAllString(src, -1) {
+		set[w] = true
+	}
+	for _, num := range Numbers(src) {
+		set[num] = true
+	}
+	if len(set) == 0 {
+		return frag{}, fmt.Errorf("constrain: words span: the source has no words")
+	}
+	items := make([]string, 0, len(set))
+	for w := range set {
+		items = append(items, w)
+	}
+	sort.Strings(items)
+	// One item: a trie of the words from a shared start state.
+	item := frag{n.add(), n.add()}
+	children := map[[2]int]int{} // (state, byte) -> child in the trie
+	for _, w := range items {
+		cur := item.in
+		for i := 0; i < len(w); i++ {
+			k := [2]int{cur, int(w[i])}
+			nx, ok := children[k]
+			if !ok {
+				nx = n.add()
+				n.edge(cur, w[i], w[i], nx)
+				children[k] = nx
+			}
+			cur = nx
+		}
+		n.epsilon(cur, item.out)
+	}
+	seps := n.runeRanges([]rune{' ', ' ', '\'', '\'', '(', ')', '*', '/', '%', '%', '?', '?'})
+	// item (sep+ item)*: a separator between items, so words cannot be
+	// glued into new ones ("e"+"s" must not spell "es").
+	// Trailing punctuation (a closing parenthesis) may end it.
+	after, between, end := n.add(), n.add(), n.add()
+	n.epsilon(item.out, after)
+	n.epsilon(after, seps.in)
+	n.epsilon(seps.out, between)
+	n.epsilon(between, seps.in)
+	n.epsilon(between, item.in)
+	n.epsilon(after, end)
+	n.epsilon(between, end)
+	return frag{item.in, end}, nil
 }
 
 var numberRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)

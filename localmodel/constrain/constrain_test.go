@@ -170,6 +170,18 @@ func TestSpansTemplatesChoicesAndForcing(t *testing.T) {
 	assert.True(t, Allowed(m.Mask(st), eot), "end-of-text once complete")
 	assert.False(t, Allowed(m.Mask(m.Start()), eot), "never before")
 
+	words, err := Compile(&llm.Constraint{Kind: llm.ConstraintSpan, Source: src, Words: true})
+	require.NoError(t, err)
+	for s, want := range map[string]bool{"population of California": true, "California (39,538,223)": true, "Observation": true,
+		"Californiahad": false, "population of Texas": false, "39,538,224": false, "had  a": true, "": false} {
+		assert.Equal(t, want, accepts(t, words, s), "words %q", s)
+	}
+	any, err := Compile(&llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: []*llm.Constraint{{Kind: llm.ConstraintChoice, Choices: []string{"a"}}, {Kind: llm.ConstraintRegex, Regex: `b+`}}})
+	require.NoError(t, err)
+	assert.True(t, accepts(t, any, "a"))
+	assert.True(t, accepts(t, any, "bbb"))
+	assert.False(t, accepts(t, any, "ab"))
+
 	_, err = Compile(&llm.Constraint{Kind: llm.ConstraintChoice})
 	assert.Error(t, err)
 	_, err = Compile(&llm.Constraint{Kind: llm.ConstraintSpan, Source: "no digits", NumbersOnly: true})
