@@ -60,8 +60,8 @@ func TestRagEval(t *testing.T) {
 	d := "../../retrieval/testdata/states-dev/"
 	out, errs, code := runCLI(t, "rag", "eval", "-corpus", d+"corpus.jsonl", "-queries", d+"queries.jsonl", "-qrels", d+"qrels.tsv", "-mode", "hybrid")
 	require.Equal(t, 0, code, errs)
-	assert.Contains(t, out, "corpus 153 documents, 153 chunks")
-	assert.Contains(t, out, "357 queries")
-	assert.Contains(t, out, "recall@5 1.000")
+	assert.Contains(t, out, "corpus 255 documents, 255 chunks")
+	assert.Contains(t, out, "612 queries")
+	assert.Regexp(t, `recall@5 0\.9[0-9]{2}`, out)
 	assert.Contains(t, out, "MRR@10 ")
 }

@@ -43,6 +43,11 @@ func main() {
 		{"overview", "What city is the seat of government of %s?"},
 		{"overview", "When did %s become part of the Union?"},
 		{"overview", "How high is the tallest summit in %s?"},
+		{"economy", "What do people in %s earn on average?"},
+		{"economy", "How many adults in %s went to university?"},
+		{"climate", "How many freezing days does %s get in a typical year?"},
+		{"climate", "How long do people in %s live?"},
+		{"climate", "Is %s safe? Murder statistics"},
 	}
 	n := 0
 	for _, s := range states {

@@ -27,6 +27,10 @@ type State struct {
 	LandArea, WaterArea, TotalArea        float64 // square miles
 	Admitted                              time.Time
 	ElectoralVotes, PeakElevationFt       int
+	IncomePerCapita                       int     // 2022 USD
+	LifeExpectancy, HomicideRate          float64 // years (2021); per 100,000 (2022)
+	BachelorsShare, FrostDays             float64 // share of 25+ (2022); days a year (1991-2020)
+	Landlocked, Contiguous                bool
 }
 
 // Density is people per square mile of land.
@@ -56,7 +60,8 @@ func parse(data []byte) ([]State, error) {
 	for i, h := range rows[0] {
 		col[h] = i
 	}
-	need := []string{"state", "abb", "population_2020", "capital", "capital_population_2020", "area_land_sq_mi", "area_water_sq_mi", "area_total_sq_mi", "region", "division", "admission_date", "electoral_votes_2024", "peak_elev_ft"}
+	need := []string{"state", "abb", "population_2020", "capital", "capital_population_2020", "area_land_sq_mi", "area_water_sq_mi", "area_total_sq_mi", "region", "division", "admission_date", "electoral_votes_2024", "peak_elev_ft",
+		"income_per_capita_2022_usd", "life_expectancy_2021", "homicide_rate_per_100k_2022", "bachelors_share_25plus_2022", "frost_days_1991_2020", "landlocked", "contiguous"}
 	for _, n := range need {
 		if _, ok := col[n]; !ok {
 			return nil, fmt.Errorf("corpus: states.csv lacks column %q", n)
@@ -86,6 +91,10 @@ func parse(data []byte) ([]State, error) {
 			Population: atoi("population_2020"), CapitalPopulation: atoi("capital_population_2020"),
 			LandArea: atof("area_land_sq_mi"), WaterArea: atof("area_water_sq_mi"), TotalArea: atof("area_total_sq_mi"),
 			ElectoralVotes: atoi("electoral_votes_2024"), PeakElevationFt: atoi("peak_elev_ft"),
+			IncomePerCapita: atoi("income_per_capita_2022_usd"), LifeExpectancy: atof("life_expectancy_2021"),
+			HomicideRate: atof("homicide_rate_per_100k_2022"), BachelorsShare: atof("bachelors_share_25plus_2022"),
+			FrostDays: atof("frost_days_1991_2020"),
+			Landlocked: r[col["landlocked"]] == "TRUE", Contiguous: r[col["contiguous"]] == "TRUE",
 		}
 		s.Admitted, err = time.Parse("2006-01-02", r[col["admission_date"]])
 		if err != nil && e == nil {
@@ -100,7 +109,8 @@ func parse(data []byte) ([]State, error) {
 }
 
 // Passages returns the search corpus: for each state an overview, a
-// population passage and an area passage.
+// population passage, an area passage, an economy and education passage,
+// and a climate and health passage.
 func Passages() ([]retrieval.Document, error) {
 	ss, err := States()
 	if err != nil {
@@ -138,7 +148,21 @@ func StatePassages(s State) []retrieval.Document {
 			s.Name, Group(float64(s.Population), 0), s.Capital, Group(float64(s.CapitalPopulation), 0))),
 		doc("area", s.Name+" area", fmt.Sprintf("%s has a total area of %s square miles, of which %s square miles are land and %s square miles are water.",
 			s.Name, Group(s.TotalArea, 2), Group(s.LandArea, 2), Group(s.WaterArea, 2))),
+		doc("economy", s.Name+" economy and education", fmt.Sprintf("In 2022 the per capita income in %s was $%s, and %.1f%% of its residents aged 25 and over held a bachelor's degree or higher.",
+			s.Name, Group(float64(s.IncomePerCapita), 0), 100*s.BachelorsShare)),
+		doc("climate", s.Name+" climate and health", fmt.Sprintf("%s averages %.0f days a year with frost (1991-2020 normals). Life expectancy at birth there was %.1f years in 2021, and the homicide rate was %.2f per 100,000 residents in 2022. %s",
+			s.Name, s.FrostDays, s.LifeExpectancy, s.HomicideRate, geography(s))),
 	}
+}
+
+func geography(s State) string {
+	switch {
+	case !s.Contiguous:
+		return s.Name + " is not part of the contiguous United States."
+	case s.Landlocked:
+		return s.Name + " is landlocked."
+	}
+	return s.Name + " has a coastline."
 }
 
 // Group formats v with thousands separators and the given decimals,
