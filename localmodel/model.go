@@ -71,6 +71,21 @@ func numel(shape []int) int {
 	return n
 }
 
+// TensorInfo names one parameter tensor and its shape.
+type TensorInfo struct {
+	Name  string
+	Shape []int
+}
+
+// Layout lists the parameter tensors in llm.c's order.
+func (c Config) Layout() []TensorInfo {
+	var out []TensorInfo
+	for _, t := range c.layout() {
+		out = append(out, TensorInfo{t.name, t.shape})
+	}
+	return out
+}
+
 // NumParams is the number of float32 parameters.
 func (c Config) NumParams() int {
 	n := 0
@@ -90,6 +105,10 @@ func (p *Params) fields() []*[]float32 {
 	return []*[]float32{&p.WTE, &p.WPE, &p.LN1W, &p.LN1B, &p.QKVW, &p.QKVB, &p.AttProjW, &p.AttProjB,
 		&p.LN2W, &p.LN2B, &p.FCW, &p.FCB, &p.FCProjW, &p.FCProjB, &p.LNFW, &p.LNFB}
 }
+
+// Bind views flat (NumParams floats, llm.c order) as Params; the trainer
+// uses it for gradients and optimiser state.
+func (c Config) Bind(flat []float32) (Params, error) { return c.bind(flat) }
 
 // bind points the params at consecutive slices of flat.
 func (c Config) bind(flat []float32) (Params, error) {
@@ -117,6 +136,10 @@ type Model struct {
 	ixOnce sync.Once
 	ix     *constrain.Index
 }
+
+// Flat returns the parameters as one slice (llm.c order); the trainer
+// updates it in place.
+func (m *Model) Flat() []float32 { return m.flat }
 
 // Close releases the weights (unmapping a memory-mapped file).
 func (m *Model) Close() error {
