@@ -280,24 +280,33 @@ func (m *Model) Forward(s *State, tokens []int32, all bool) ([]float32, error) {
 }
 
 // layerNorm normalises each of T rows of x (eps 1e-5) into out.
-func layerNorm(out, x, w, b []float32, T, C int) {
+func layerNorm(out, x, w, b []float32, T, C int) { LayerNorm(out, nil, nil, x, w, b, T, C) }
+
+// LayerNorm normalises each of T rows of x (eps 1e-5) into out, scaled by w
+// and shifted by b; when mean and rstd are given it records each row's mean
+// and reciprocal standard deviation there (the trainer's backward pass
+// needs them).
+func LayerNorm(out, mean, rstd, x, w, b []float32, T, C int) {
 	for t := 0; t < T; t++ {
 		row := x[t*C : (t+1)*C]
-		var mean float64
+		var m float64
 		for _, v := range row {
-			mean += float64(v)
+			m += float64(v)
 		}
-		mean /= float64(C)
+		m /= float64(C)
 		var variance float64
 		for _, v := range row {
-			d := float64(v) - mean
+			d := float64(v) - m
 			variance += d * d
 		}
 		variance /= float64(C)
-		rstd := 1 / math.Sqrt(variance+1e-5)
+		rs := 1 / math.Sqrt(variance+1e-5)
 		o := out[t*C : (t+1)*C]
 		for i, v := range row {
-			o[i] = float32((float64(v)-mean)*rstd)*w[i] + b[i]
+			o[i] = float32((float64(v)-m)*rs)*w[i] + b[i]
+		}
+		if mean != nil {
+			mean[t], rstd[t] = float32(m), float32(rs)
 		}
 	}
 }

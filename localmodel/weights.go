@@ -68,6 +68,31 @@ func Load(path string) (*Model, error) {
 	return m, nil
 }
 
+// LoadBytes reads a checkpoint held in memory (for example one embedded
+// with go:embed). The model views the bytes where alignment allows, so they
+// must not change while it is in use.
+func LoadBytes(data []byte) (*Model, error) {
+	if len(data) < 8 {
+		return nil, fmt.Errorf("localmodel: %w: %d bytes is too short to be a checkpoint", ErrCorrupt, len(data))
+	}
+	var m *Model
+	var err error
+	if binary.LittleEndian.Uint32(data[:4]) == llmcMagic {
+		m, err = loadLLMC(data)
+	} else {
+		m, err = loadSafetensors(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("localmodel: %w", err)
+	}
+	if m.Tok == nil && m.Config.Vocab == 50257 {
+		if m.Tok, err = GPT2Tokenizer(); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
 func inside(f []float32, data []byte) bool {
 	if len(f) == 0 {
 		return false
@@ -119,7 +144,7 @@ func loadLLMC(data []byte) (*Model, error) {
 	if off != len(body) {
 		return nil, fmt.Errorf("%w: %d bytes after the last tensor (%d expected in all for %+v)", ErrCorrupt, len(body)-off, off, c)
 	}
-	return newModel(c, floats(body))
+	return newModel(c, viewFloats(body))
 }
 
 func newModel(c Config, flat []float32) (*Model, error) {
@@ -231,15 +256,20 @@ func tensorData(name string, e stEntry, want []int, body []byte) ([]float32, err
 	if got := e.Offsets[1] - e.Offsets[0]; got != int64(numel(want))*4 {
 		return nil, fmt.Errorf("%w: tensor %s holds %d bytes, shape %v needs %d", ErrCorrupt, name, got, want, numel(want)*4)
 	}
-	b := body[e.Offsets[0]:e.Offsets[1]]
-	if uintptr(unsafe.Pointer(&b[0]))%4 != 0 {
-		cp := make([]float32, len(b)/4)
-		for i := range cp {
-			cp[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		return cp, nil
+	return viewFloats(body[e.Offsets[0]:e.Offsets[1]]), nil
+}
+
+// viewFloats views b as float32s in place when it is 4-byte aligned, and
+// copies it otherwise (embedded data need not be aligned).
+func viewFloats(b []byte) []float32 {
+	if len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+		return floats(b)
 	}
-	return floats(b), nil
+	cp := make([]float32, len(b)/4)
+	for i := range cp {
+		cp[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return cp
 }
 
 func equalShape(a, b []int) bool {
@@ -282,15 +312,7 @@ func loadPonder(entries map[string]stEntry, meta map[string]string, body []byte)
 		}
 		expect = e.Offsets[1]
 	}
-	raw := body[start:expect]
-	if uintptr(unsafe.Pointer(&raw[0]))%4 == 0 {
-		flat = floats(raw)
-	} else {
-		flat = make([]float32, len(raw)/4)
-		for i := range flat {
-			flat[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	}
+	flat = viewFloats(body[start:expect])
 	m, err := newModel(c, flat)
 	if err != nil {
 		return nil, err

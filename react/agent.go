@@ -39,6 +39,13 @@ type Agent struct {
 	// in the prompt, the question or earlier observations. Small models
 	// then cannot misspell a tool or invent the digits they should copy.
 	Constrained bool
+	// Bare sends text-mode steps with no system prompt: only "Question: ..."
+	// and the scratchpad, the format small models are trained on.
+	Bare bool
+	// Vocabulary adds words a constrained step may use besides those of
+	// the prompt and observations (the phrasing a small model was trained
+	// on). With it set, thoughts and final answers are grounded too.
+	Vocabulary string
 
 	MaxSteps         int           // model turns at most (default 10)
 	MaxToolCalls     int           // tool calls at most (default 20)
@@ -251,9 +258,14 @@ func (r *run) text(ctx context.Context) error {
 		}
 		st := Step{Index: i, Start: time.Now()}
 		user := "Question: " + r.res.Question + "\n" + Scratchpad(r.res.Steps)
-		req := r.request([]llm.Message{llm.System(system), llm.User(user)})
+		msgs := []llm.Message{llm.System(system), llm.User(user)}
+		context := system + "\n" + user
+		if r.Bare {
+			msgs, context = msgs[1:], user
+		}
+		req := r.request(msgs)
 		if r.Constrained {
-			req.Constraint = StepConstraint(r.Tools.Names(), system+"\n"+user)
+			req.Constraint = StepConstraint(r.Tools.Names(), context+"\n"+r.Vocabulary, r.Vocabulary != "")
 		}
 		resp, err := r.generate(ctx, req, &st)
 		if err != nil {

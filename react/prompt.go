@@ -99,16 +99,24 @@ func (s Step) Render() string {
 
 // StepConstraint is the constraint of one text-mode step: a thought line,
 // then an action on one of tools with an argument grounded in context (its
-// words and exact numbers), or a final answer line.
-func StepConstraint(tools []string, context string) *llm.Constraint {
+// words and exact numbers), or a final answer line. With grounded set, the
+// thought and the final answer are grounded in context too (a number may be
+// shortened to fewer decimals); otherwise they are free lines. Each step may
+// end with a newline.
+func StepConstraint(tools []string, context string, grounded bool) *llm.Constraint {
+	words := &llm.Constraint{Kind: llm.ConstraintSpan, Source: context, Words: true}
 	line := &llm.Constraint{Kind: llm.ConstraintRegex, Regex: `[^\n]{1,300}`}
+	if grounded {
+		line = words
+	}
+	nl := &llm.Constraint{Kind: llm.ConstraintRegex, Regex: `\n?`}
 	action := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
 		{Text: "Thought: "}, {Hole: line}, {Text: "\nAction: "},
 		{Hole: &llm.Constraint{Kind: llm.ConstraintChoice, Choices: tools}},
-		{Text: "["}, {Hole: &llm.Constraint{Kind: llm.ConstraintSpan, Source: context, Words: true}}, {Text: "]"},
+		{Text: "["}, {Hole: words}, {Text: "]"}, {Hole: nl},
 	}}
 	final := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
-		{Text: "Thought: "}, {Hole: line}, {Text: "\nFinal Answer: "}, {Hole: line},
+		{Text: "Thought: "}, {Hole: line}, {Text: "\nFinal Answer: "}, {Hole: line}, {Hole: nl},
 	}}
 	return &llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: []*llm.Constraint{action, final}}
 }

@@ -163,14 +163,11 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: ponder generate -weights FILE [-n 64] [-temperature T] [-top-p P] [-seed S] \"prompt\"")
 		return errUsage
 	}
-	m, err := localmodel.Load(*weights)
+	m, err := loadWithTokenizer(*weights)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if m.Tok == nil {
-		return fmt.Errorf("%s has no tokenizer for its %d-token vocabulary", *weights, m.Config.Vocab)
-	}
 	opts := localmodel.GenerateOptions{MaxTokens: *n,
 		Sampling: localmodel.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK, Seed: *seed},
 		OnToken:  func(_ int, s string) error { _, err := io.WriteString(stdout, s); return err }}
@@ -192,4 +189,18 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("the constrained output was cut at -n %d tokens before it was complete", *n)
 	}
 	return err
+}
+
+// loadWithTokenizer loads a checkpoint that can read and write text: its own
+// tokenizer, or GPT-2's for a 50,257-token vocabulary.
+func loadWithTokenizer(path string) (*localmodel.Model, error) {
+	m, err := localmodel.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if m.Tok == nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: a %d-token vocabulary and no tokenizer of its own (GPT-2's 50,257 tokens get GPT-2's BPE)", path, m.Config.Vocab)
+	}
+	return m, nil
 }

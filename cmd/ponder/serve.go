@@ -35,14 +35,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: ponder serve -weights FILE [-addr 127.0.0.1:8080] [-token T]")
 		return errUsage
 	}
-	m, err := localmodel.Load(*weights)
+	m, err := loadWithTokenizer(*weights)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if m.Tok == nil {
-		return fmt.Errorf("%s: a %d-token vocabulary and no tokenizer of its own (GPT-2's 50,257 tokens get GPT-2's BPE)", *weights, m.Config.Vocab)
-	}
 	name := filepath.Base(*weights)
 	s := serve.New(&localmodel.Backend{Model: m, Name: name}, serve.Config{ModelName: name, Token: *token,
 		MaxConcurrent: *maxConc, MaxTokens: *maxTokens, QueueWait: *queue})

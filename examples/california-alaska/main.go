@@ -19,6 +19,7 @@ import (
 
 	"github.com/ponder-go/ponder/llm/backend"
 	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/trace"
 )
@@ -48,16 +49,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "california-alaska:", err)
 		return 1
 	}
-	reg, err := tools.Builtin()
+	agent := &react.Agent{Model: m, Native: *native, Timeout: *timeout,
+		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
+	if backend.Bundled(*be, *model) {
+		// The bundled tiny model is run the way it was trained: no system
+		// prompt, one passage per search, and every step constrained to a
+		// registered tool with arguments and answers grounded in the
+		// question and the observations.
+		agent.Tools, err = synth.StatesTools()
+		agent.Bare, agent.Constrained, agent.Vocabulary, agent.StepTokens = true, true, synth.Vocabulary, 120
+	} else {
+		agent.Tools, err = tools.Builtin()
+		agent.Constrained = backend.Resolve(*be) == "local"
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "california-alaska:", err)
 		return 1
 	}
 	tr := trace.New()
-	// On the local backend every step is constrained: registered tools only,
-	// arguments grounded in the question and observations.
-	agent := &react.Agent{Model: m, Tools: reg, Native: *native, Timeout: *timeout, Constrained: backend.Resolve(*be) == "local",
-		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
 	fmt.Fprintf(stdout, "Question: %s\n", *q)
 	res, err := agent.Run(trace.WithTracer(ctx, tr), *q)
 	if *traceFile != "" {

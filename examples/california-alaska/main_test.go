@@ -50,11 +50,11 @@ func TestExampleOverTheWire(t *testing.T) {
 	}
 }
 
-func TestExampleWithoutBackendSaysWhatItNeeds(t *testing.T) {
+func TestExampleWithMissingWeightsSaysSo(t *testing.T) {
 	t.Setenv("OPENAI_BASE_URL", "")
 	t.Setenv("OPENAI_API_KEY", "")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-backend", "local"}, &out, &errb)
+	code := run(context.Background(), []string{"-backend", "local", "-model", "/nonexistent/model.bin"}, &out, &errb)
 	assert.Equal(t, 1, code)
-	assert.True(t, strings.Contains(errb.String(), "OPENAI_API_KEY") && strings.Contains(errb.String(), "OPENAI_BASE_URL"), errb.String())
+	assert.True(t, strings.Contains(errb.String(), "no such file"), errb.String())
 }

@@ -5,7 +5,6 @@
 package backend
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,11 +12,15 @@ import (
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/llm/openai"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/agentmodel"
 )
 
-// ErrLocalUnavailable is returned for "local" with no weights: the bundled
-// agent model is not shipped yet.
-var ErrLocalUnavailable = errors.New("no bundled local model yet")
+// Bundled reports whether name resolves to the bundled local agent model
+// (local backend, no checkpoint given): callers then run the agent the way
+// that model was trained (see react/synth).
+func Bundled(name, model string) bool {
+	return Resolve(name) == "local" && model == "" && os.Getenv("PONDER_LOCAL_WEIGHTS") == ""
+}
 
 // Resolve turns "auto" into "openai" or "local" by the environment.
 func Resolve(name string) string {
@@ -32,7 +35,8 @@ func Resolve(name string) string {
 
 // Open returns the named backend. model overrides the model name (for openai:
 // the PONDER_MODEL default); for local it is a checkpoint file (llm.c,
-// Hugging Face GPT-2 safetensors or Ponder format), default $PONDER_LOCAL_WEIGHTS.
+// Hugging Face GPT-2 safetensors or Ponder format), default
+// $PONDER_LOCAL_WEIGHTS, else the bundled tiny agent model.
 func Open(name, model string) (llm.Model, error) {
 	switch Resolve(name) {
 	case "openai":
@@ -47,7 +51,11 @@ func Open(name, model string) (llm.Model, error) {
 			path = os.Getenv("PONDER_LOCAL_WEIGHTS")
 		}
 		if path == "" {
-			return nil, fmt.Errorf("backend local: %w (the tiny agent model is still to be trained). Pass a GPT-2 checkpoint with -model FILE or PONDER_LOCAL_WEIGHTS (llm.c .bin, Hugging Face .safetensors or Ponder format), or use an OpenAI-compatible server: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) and optionally PONDER_MODEL", ErrLocalUnavailable)
+			m, err := agentmodel.Load()
+			if err != nil {
+				return nil, fmt.Errorf("backend local: the bundled model: %w", err)
+			}
+			return &localmodel.Backend{Model: m, Name: agentmodel.Name}, nil
 		}
 		m, err := localmodel.Load(path)
 		if err != nil {

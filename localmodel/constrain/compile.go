@@ -163,6 +163,13 @@ func (n *nfa) words(src string) (frag, error) {
 	}
 	for _, num := range Numbers(src) {
 		set[num] = true
+		// Shorter decimals of a number: "53.911519" also gives "53.9" and
+		// "53.91", so an answer can round the way people write it.
+		if i := strings.IndexByte(num, '.'); i >= 0 {
+			for j := i + 2; j < len(num); j++ {
+				set[num[:j]] = true
+			}
+		}
 	}
 	if len(set) == 0 {
 		return frag{}, fmt.Errorf("constrain: words span: the source has no words")
@@ -189,7 +196,7 @@ func (n *nfa) words(src string) (frag, error) {
 		}
 		n.epsilon(cur, item.out)
 	}
-	seps := n.runeRanges([]rune{' ', ' ', '\'', '\'', '(', ')', '*', '/', '%', '%', '?', '?'})
+	seps := n.runeRanges([]rune{' ', ' ', '\'', '\'', '(', ')', '*', '/', '%', '%', ':', ';', '?', '?'})
 	// item (sep+ item)*: a separator between items, so words cannot be
 	// glued into new ones ("e"+"s" must not spell "es").
 	// Trailing punctuation (a closing parenthesis) may end it.

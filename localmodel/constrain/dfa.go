@@ -280,3 +280,11 @@ func (m *Matcher) Forced(s int32) []byte {
 	d.forced, d.fDone = out, true
 	return out
 }
+
+// MatchString reports whether p accepts s (for tests and validation).
+func MatchString(p *Program, s string) bool {
+	m := &Matcher{prog: p, byKey: map[string]int32{}, eot: -1}
+	m.state(m.closure([]int32{int32(p.start)}))
+	st := m.Advance(m.Start(), []byte(s))
+	return st >= 0 && m.Accepting(st)
+}

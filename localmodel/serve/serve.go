@@ -289,15 +289,25 @@ func contentText(raw json.RawMessage) (string, error) {
 	return b.String(), nil
 }
 
-func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	var cr chatRequest
-	if err := decode(w, r, s.cfg.MaxBodyBytes, &cr); err != nil {
+// parse decodes a request body into v and its shared fields into an
+// llm.Request; on failure it has written the 400 and returns false.
+func (s *Server) parse(w http.ResponseWriter, r *http.Request, v any, c *common) (llm.Request, bool) {
+	if err := decode(w, r, s.cfg.MaxBodyBytes, v); err != nil {
 		s.fail(w, err)
-		return
+		return llm.Request{}, false
 	}
-	req, err := s.toRequest(&cr.common)
+	req, err := s.toRequest(c)
 	if err != nil {
 		s.fail(w, err)
+		return llm.Request{}, false
+	}
+	return req, true
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var cr chatRequest
+	req, ok := s.parse(w, r, &cr, &cr.common)
+	if !ok {
 		return
 	}
 	if len(cr.Messages) == 0 {
@@ -324,13 +334,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	var cr completionRequest
-	if err := decode(w, r, s.cfg.MaxBodyBytes, &cr); err != nil {
-		s.fail(w, err)
-		return
-	}
-	req, err := s.toRequest(&cr.common)
-	if err != nil {
-		s.fail(w, err)
+	req, ok := s.parse(w, r, &cr, &cr.common)
+	if !ok {
 		return
 	}
 	var prompt string

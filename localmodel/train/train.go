@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/matmul"
@@ -291,25 +292,7 @@ func transpose(x []float32, rows, cols int) []float32 {
 }
 
 func layerNormFwd(out, mean, rstd, x, w, b []float32, n, C int) {
-	for i := 0; i < n; i++ {
-		row := x[i*C : (i+1)*C]
-		var m float64
-		for _, v := range row {
-			m += float64(v)
-		}
-		m /= float64(C)
-		var va float64
-		for _, v := range row {
-			d := float64(v) - m
-			va += d * d
-		}
-		va /= float64(C)
-		rs := 1 / math.Sqrt(va+1e-5)
-		for k, v := range row {
-			out[i*C+k] = float32((float64(v)-m)*rs)*w[k] + b[k]
-		}
-		mean[i], rstd[i] = float32(m), float32(rs)
-	}
+	localmodel.LayerNorm(out, mean, rstd, x, w, b, n, C)
 }
 
 // layerNormBwd accumulates dinp, dw, db for out = LN(inp)·w + b.
@@ -357,7 +340,7 @@ func geluGrad(x float32) float32 {
 func attentionFwd(out, att, qkv []float32, B, T, C, NH int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	for b := 0; b < B; b++ {
+	overRows(B, func(b int) {
 		for t := 0; t < T; t++ {
 			for h := 0; h < NH; h++ {
 				q := qkv[(b*T+t)*3*C+h*hs : (b*T+t)*3*C+(h+1)*hs]
@@ -391,16 +374,33 @@ func attentionFwd(out, att, qkv []float32, B, T, C, NH int) {
 				}
 			}
 		}
+	})
+}
+
+// overRows runs f for each batch row, spread over the matmul core's threads
+// (rows write disjoint memory).
+func overRows(B int, f func(b int)) {
+	w := min(matmul.Threads(), B)
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for b := k; b < B; b += w {
+				f(b)
+			}
+		}(k)
 	}
+	wg.Wait()
 }
 
 // attentionBwd accumulates dqkv from dout.
 func attentionBwd(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	datt := make([]float32, T)
-	dpre := make([]float32, T)
-	for b := 0; b < B; b++ {
+	overRows(B, func(b int) {
+		datt := make([]float32, T)
+		dpre := make([]float32, T)
 		for t := 0; t < T; t++ {
 			for h := 0; h < NH; h++ {
 				row := att[((b*NH+h)*T+t)*T : ((b*NH+h)*T+t+1)*T]
@@ -436,5 +436,5 @@ func attentionBwd(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
 				}
 			}
 		}
-	}
+	})
 }

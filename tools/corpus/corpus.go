@@ -93,7 +93,7 @@ func parse(data []byte) ([]State, error) {
 			ElectoralVotes: atoi("electoral_votes_2024"), PeakElevationFt: atoi("peak_elev_ft"),
 			IncomePerCapita: atoi("income_per_capita_2022_usd"), LifeExpectancy: atof("life_expectancy_2021"),
 			HomicideRate: atof("homicide_rate_per_100k_2022"), BachelorsShare: atof("bachelors_share_25plus_2022"),
-			FrostDays: atof("frost_days_1991_2020"),
+			FrostDays:  atof("frost_days_1991_2020"),
 			Landlocked: r[col["landlocked"]] == "TRUE", Contiguous: r[col["contiguous"]] == "TRUE",
 		}
 		s.Admitted, err = time.Parse("2006-01-02", r[col["admission_date"]])

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/react/synth"
+	"github.com/ponder-go/ponder/tools"
+	"github.com/ponder-go/ponder/tools/corpus"
+)
+
+func init() {
+	register("eval", "evaluate the agent: 'ponder eval react' on held-out synthetic places and the real states", evalCmd)
+}
+
+type evalSet struct {
+	name  string
+	tools *tools.Registry
+	tasks []synth.Task
+}
+
+func evalSets(n int, seed uint64) ([]evalSet, error) {
+	w, err := synth.NewWorld(seed, 500)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range w.Places {
+		names = append(names, p.Name)
+	}
+	r := rand.New(rand.NewPCG(seed, 2))
+	syn := evalSet{name: "held-out synthetic places", tools: w.Tools}
+	for len(syn.tasks) < n {
+		syn.tasks = append(syn.tasks, synth.NewTask(r, names, w.Facts))
+	}
+	reg, err := synth.StatesTools()
+	if err != nil {
+		return nil, err
+	}
+	states, err := corpus.States()
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]corpus.State{}
+	var snames []string
+	for _, s := range states {
+		byName[s.Name] = s
+		snames = append(snames, s.Name)
+	}
+	real := evalSet{name: "real US states (50 + DC)", tools: reg}
+	for len(real.tasks) < n {
+		real.tasks = append(real.tasks, synth.NewTask(r, snames, func(s string) corpus.State { return byName[s] }))
+	}
+	return []evalSet{syn, real}, nil
+}
+
+func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "react" {
+		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-constrained=true|false] [-n 300]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("eval react", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	be := fs.String("backend", "local", "model backend: auto, openai or local")
+	model := fs.String("model", "", "model name or local checkpoint (default: the bundled model)")
+	constrained := fs.String("constrained", "both", "true, false or both (columns for each)")
+	n := fs.Int("n", 100, "questions per set")
+	seed := fs.Uint64("seed", 1001, "seed of the held-out world and the questions (training used 1)")
+	verbose := fs.Bool("v", false, "print each failure")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	m, err := backend.Open(*be, *model)
+	if err != nil {
+		return err
+	}
+	sets, err := evalSets(*n, *seed)
+	if err != nil {
+		return err
+	}
+	bundled := backend.Bundled(*be, *model)
+	type method struct {
+		name string
+		run  func(ctx context.Context, s evalSet, t synth.Task) (string, error)
+	}
+	agentRun := func(con bool) func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
+		return func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
+			a := &react.Agent{Model: m, Tools: s.tools, Constrained: con, MaxSteps: 6, Timeout: time.Minute}
+			if bundled {
+				a.Bare, a.Vocabulary, a.StepTokens = true, synth.Vocabulary, 120
+			}
+			res, err := a.Run(ctx, t.Question)
+			if res == nil {
+				return "", err
+			}
+			return res.Answer, err
+		}
+	}
+	system1 := func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
+		prompt := "Question: " + t.Question + "\nThought: I now know the final answer.\nFinal Answer: "
+		if !bundled {
+			prompt = "Answer directly, without tools or working: " + t.Question
+		}
+		resp, err := llm.Generate(ctx, m, llm.Request{Messages: []llm.Message{llm.User(prompt)}, MaxTokens: 40, Temperature: llm.Temp(0), Stop: []string{"\n"}})
+		if err != nil {
+			return "", err
+		}
+		return resp.Text(), nil
+	}
+	methods := []method{{"System 1 (no tools)", system1}}
+	if *constrained != "true" {
+		methods = append(methods, method{"ReAct", agentRun(false)})
+	}
+	if *constrained != "false" {
+		methods = append(methods, method{"ReAct + constraints", agentRun(true)})
+	}
+	fmt.Fprintf(stdout, "evaluating %s on %d questions per set\n", map[bool]string{true: "the bundled model", false: *be + " " + *model}[bundled], *n)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := "set\t"
+	for _, md := range methods {
+		header += md.name + "\t"
+	}
+	fmt.Fprintln(tw, header)
+	for _, s := range sets {
+		row := s.name + "\t"
+		for _, md := range methods {
+			ok := 0
+			t0 := time.Now()
+			for _, t := range s.tasks {
+				ans, err := md.run(ctx, s, t)
+				if err == nil && strings.Contains(ans, t.Expect) {
+					ok++
+				} else if *verbose {
+					fmt.Fprintf(stderr, "%s | %s | %q: got %q (want %q) %v\n", s.name, md.name, t.Question, ans, t.Expect, err)
+				}
+			}
+			row += fmt.Sprintf("%.1f%% (%d/%d, %s)\t", 100*float64(ok)/float64(len(s.tasks)), ok, len(s.tasks), time.Since(t0).Round(time.Second))
+		}
+		fmt.Fprintln(tw, row)
+	}
+	return tw.Flush()
+}

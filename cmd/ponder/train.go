@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/train"
+	"github.com/ponder-go/ponder/react/synth"
+)
+
+func init() {
+	register("train", "train the bundled tiny ReAct agent model: ponder train react-tiny -out FILE", trainCmd)
+}
+
+// TinyConfig is the shape of the bundled agent model (vocabulary set by the
+// trained tokenizer).
+var TinyConfig = localmodel.Config{MaxSeq: 512, Layers: 4, Heads: 4, Channels: 128}
+
+func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "react-tiny" {
+		fmt.Fprintln(stderr, "usage: ponder train react-tiny -out FILE [-traces N] [-steps N] [-minutes M] [-seed S]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("train react-tiny", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "checkpoint to write (Ponder format); resumes from FILE.optim if present")
+	traces := fs.Int("traces", 60000, "synthetic traces to generate")
+	steps := fs.Int("steps", 4000, "training steps (the schedule's length)")
+	minutes := fs.Float64("minutes", 0, "stop (and save) after this many minutes; 0: run all steps")
+	batch := fs.Int("batch", 8, "rows per step")
+	seq := fs.Int("seq", 320, "tokens per row")
+	vocab := fs.Int("vocab", 512, "BPE vocabulary size")
+	lr := fs.Float64("lr", 3e-3, "peak learning rate")
+	seed := fs.Uint64("seed", 1, "seed of the world, the data order and the initial weights")
+	layers := fs.Int("layers", TinyConfig.Layers, "transformer layers")
+	channels := fs.Int("channels", TinyConfig.Channels, "channels")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	t0 := time.Now()
+	ex, err := synth.Examples(ctx, *seed, 3000, *traces)
+	if err != nil {
+		return err
+	}
+	texts := make([]string, 0, 3000)
+	for i := 0; i < len(ex) && i < 3000; i++ {
+		texts = append(texts, ex[i].Text)
+	}
+	tok, err := localmodel.TrainBPE(texts, *vocab, true, localmodel.EndOfText)
+	if err != nil {
+		return err
+	}
+	eot, _ := tok.SpecialID(localmodel.EndOfText)
+	ds := &train.Dataset{}
+	longest := 0
+	for _, e := range ex {
+		ids := tok.Encode(e.Text)
+		produce := make([]bool, len(ids))
+		off := 0
+		for i, id := range ids {
+			produce[i] = e.Produce[off]
+			off += len(tok.Token(id))
+		}
+		longest = max(longest, len(ids))
+		ds.Add(ids, produce, eot)
+	}
+	fmt.Fprintf(stdout, "data: %d traces, %d tokens (%.0f per trace, longest %d), vocabulary %d, built in %s\n",
+		len(ex), len(ds.Tokens), float64(len(ds.Tokens))/float64(len(ex)), longest, tok.VocabSize(), time.Since(t0).Round(time.Millisecond))
+	cfg := TinyConfig
+	cfg.Layers, cfg.Channels = *layers, *channels
+	cfg.Vocab, cfg.PaddedVocab = tok.VocabSize(), tok.VocabSize()
+	m, err := localmodel.NewRandom(cfg, *seed)
+	if err != nil {
+		return err
+	}
+	m.Tok = tok
+	fmt.Fprintf(stdout, "model: %d layers, %d channels, %d heads, context %d, %.2fM parameters\n", cfg.Layers, cfg.Channels, cfg.Heads, cfg.MaxSeq, float64(cfg.NumParams())/1e6)
+	bar := newProgress(stdout)
+	res, err := train.Run(train.New(m), ds, train.Options{Steps: *steps, Batch: *batch, Seq: *seq, Seed: *seed, Out: *out,
+		Schedule: train.Schedule{LR: *lr, MinLR: *lr / 10, Warmup: 100, Steps: *steps},
+		Budget:   time.Duration(*minutes * float64(time.Minute)),
+		OnStep: func(step, steps int, loss, tps float64) {
+			bar.update(step, steps, fmt.Sprintf("step %d/%d loss %.3f %.0f tok/s", step, steps, loss, tps))
+		}})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "trained %d steps, %d tokens in %s (%.0f tok/s); final loss %.3f; wrote %s, %s.loss.svg\n",
+		res.Steps, res.Tokens, res.Duration.Round(time.Second), float64(res.Tokens)/res.Duration.Seconds(), res.Loss, *out, *out)
+	return nil
+}

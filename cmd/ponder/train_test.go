@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ponder-go/ponder/localmodel"
+)
+
+// A short training smoke test (CI never retrains the shipped model): the
+// command builds data, trains a few steps, writes a loadable checkpoint
+// with its tokenizer, the optimiser state and the loss curve, and resumes.
+func TestTrainSmoke(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.ponder")
+	args := []string{"train", "react-tiny", "-out", out, "-traces", "300", "-steps", "4", "-seq", "96", "-batch", "2", "-vocab", "300", "-layers", "1", "-channels", "32"}
+	stdout, errs, code := runCLI(t, args...)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "data: 300 traces")
+	assert.Contains(t, stdout, "trained 4 steps")
+	m, err := localmodel.Load(out)
+	require.NoError(t, err)
+	require.NotNil(t, m.Tok)
+	assert.True(t, m.Tok.SplitDigits)
+	assert.Equal(t, m.Tok.VocabSize(), m.Config.Vocab)
+	svg, err := os.ReadFile(out + ".loss.svg")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(svg), "<svg"))
+	_, err = os.Stat(out + ".optim")
+	require.NoError(t, err)
+	// Resuming with more steps continues from step 4.
+	args[7] = "6" // -steps
+	stdout, errs, code = runCLI(t, args...)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "trained 6 steps")
+	_, _, code = runCLI(t, "train", "gpt5")
+	assert.Equal(t, 2, code)
+}
+
+// The evaluation runs end to end on the bundled model (a small sample).
+func TestEvalReactSmall(t *testing.T) {
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("PONDER_LOCAL_WEIGHTS", "")
+	out, errs, code := runCLI(t, "eval", "react", "-n", "3")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "held-out synthetic places")
+	assert.Contains(t, out, "real US states (50 + DC)")
+	assert.Contains(t, out, "ReAct + constraints")
+	assert.Contains(t, out, "/3")
+}

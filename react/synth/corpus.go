@@ -1,0 +1,42 @@
+package synth
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/ponder-go/ponder/tools/corpus"
+)
+
+// Example is one training trace: text and which bytes the model produces.
+type Example struct {
+	Task    Task
+	Text    string
+	Produce []bool
+}
+
+// Examples generates n traces over a world of places invented from seed.
+func Examples(ctx context.Context, seed uint64, places, n int) ([]Example, error) {
+	w, err := NewWorld(seed, places)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(w.Places))
+	for i, p := range w.Places {
+		names[i] = p.Name
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([]Example, 0, n)
+	for len(out) < n {
+		t := NewTask(r, names, func(n string) corpus.State { return w.byName[n] })
+		steps, err := Trace(ctx, w.Tools, t)
+		if err != nil {
+			return nil, err
+		}
+		text, produce := Render(t.Question, steps)
+		out = append(out, Example{Task: t, Text: text, Produce: produce})
+	}
+	return out, nil
+}
+
+// Facts returns a lookup of the world's places (for evaluation tasks).
+func (w *World) Facts(name string) corpus.State { return w.byName[name] }

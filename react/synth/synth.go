@@ -1,0 +1,379 @@
+// Package synth generates training data for a small ReAct agent model: a
+// seeded world of invented places with census-style facts, searchable with
+// the same tools.Search the agent uses, and questions (ratios, sums,
+// differences, densities, lookups, and some that need no tool) answered by
+// traces in exactly the agent's text format, with observations produced by
+// running the real tools.
+//
+// Place names look like real ones, in many shapes ("Norvale", "Port Elsen",
+// "New Carrow", "North Tessa", "Marlo Island"); the 50 US states and DC never
+// appear: they are the held-out test.
+package synth
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/retrieval"
+	"github.com/ponder-go/ponder/tools"
+	"github.com/ponder-go/ponder/tools/corpus"
+)
+
+var (
+	onsets  = []string{"b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "r", "s", "st", "t", "tr", "v", "w", "z", "al", "ar", "el", "or"}
+	vowels  = []string{"a", "e", "i", "o", "u", "ia", "ea", "ou", "ai"}
+	codas   = []string{"", "", "n", "r", "s", "l", "nd", "rk", "th", "m", "x"}
+	endings = []string{"ia", "a", "o", "ey", "on", "ville", "land", "more", "wick", "dale", "field", "ton", "ford", "shire", "ana", "ota", "ado", "ina", "ippi", "ucky", "aska"}
+	prefix  = []string{"New", "North", "South", "East", "West", "Port", "Fort", "Lake", "Saint", "San", "Santa", "Upper", "Lower"}
+	suffix  = []string{"Island", "Islands", "Valley", "Bay", "Coast", "Highlands", "Plains"}
+	regions = [][2]string{{"West", "Pacific"}, {"West", "Mountain"}, {"South", "South Atlantic"}, {"South", "West South Central"}, {"Midwest", "East North Central"}, {"Northeast", "New England"}}
+)
+
+func word(r *rand.Rand) string {
+	var b strings.Builder
+	for i := 0; i < 1+r.IntN(2); i++ {
+		b.WriteString(onsets[r.IntN(len(onsets))])
+		b.WriteString(vowels[r.IntN(len(vowels))])
+		b.WriteString(codas[r.IntN(len(codas))])
+	}
+	if r.IntN(2) == 0 {
+		b.WriteString(endings[r.IntN(len(endings))])
+	}
+	s := b.String()
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Name invents a place name of one of several shapes.
+func Name(r *rand.Rand) string {
+	switch r.IntN(8) {
+	case 0, 1, 2:
+		return word(r)
+	case 3, 4:
+		return prefix[r.IntN(len(prefix))] + " " + word(r)
+	case 5:
+		return word(r) + " " + suffix[r.IntN(len(suffix))]
+	case 6:
+		return word(r) + " " + word(r)
+	}
+	return prefix[r.IntN(len(prefix))] + " " + word(r) + " " + suffix[r.IntN(len(suffix))]
+}
+
+// World is a set of invented places and a search tool over their passages.
+type World struct {
+	Places []corpus.State
+	byName map[string]corpus.State
+	Tools  *tools.Registry
+}
+
+// NewWorld invents n places (never a real state's name) from seed. The
+// search tool shows one passage per search (K=1), as the local agent does.
+func NewWorld(seed uint64, n int) (*World, error) {
+	real, err := corpus.States()
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]bool{}    // names in use (lower case)
+	prefixes := map[string]bool{} // their whole-word prefixes
+	bare := map[string]bool{}     // words that may start a name but not be one
+	for _, p := range prefix {
+		bare[strings.ToLower(p)] = true
+	}
+	topic := map[string]bool{"area": true, "population": true, "land": true, "water": true, "capital": true, "census": true,
+		"climate": true, "health": true, "economy": true, "education": true, "total": true, "miles": true, "square": true}
+	clash := func(name string) bool {
+		for _, w := range strings.Fields(name) {
+			// Every word must survive retrieval's tokenizer (no stopwords
+			// like "For") and not be a topic word of the passages.
+			if toks := retrieval.Tokenize(w); len(toks) != 1 || topic[toks[0]] {
+				return true
+			}
+		}
+		name = strings.ToLower(name)
+		if taken[name] || prefixes[name] || bare[name] {
+			return true
+		}
+		f := strings.Fields(name)
+		for i := 1; i < len(f); i++ {
+			if taken[strings.Join(f[:i], " ")] {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(name string) {
+		name = strings.ToLower(name)
+		taken[name] = true
+		f := strings.Fields(name)
+		for i := 1; i < len(f); i++ {
+			prefixes[strings.Join(f[:i], " ")] = true
+		}
+	}
+	for _, s := range real {
+		add(s.Name)
+	}
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	w := &World{byName: map[string]corpus.State{}}
+	var docs []retrieval.Document
+	for len(w.Places) < n {
+		// No name may be a whole-word prefix of another ("San" and
+		// "San Was"): a search for one would find the other.
+		name := Name(r)
+		if clash(name) {
+			continue
+		}
+		add(name)
+		reg := regions[r.IntN(len(regions))]
+		land := math.Round(math.Exp(r.Float64()*6+7)*100) / 100 // ~1,100 to ~440,000 sq mi
+		water := math.Round(land*r.Float64()*0.15*100) / 100
+		pop := int(math.Exp(r.Float64()*5.5 + 12.5)) // ~270,000 to ~66 million
+		s := corpus.State{
+			Name: name, Abbr: strings.ToUpper(name[:1] + string(name[len(name)-1])), Capital: word(r),
+			Region: reg[0], Division: reg[1], Population: pop, CapitalPopulation: pop / (5 + r.IntN(60)),
+			LandArea: land, WaterArea: water, TotalArea: math.Round((land+water)*100) / 100,
+			Admitted:       time.Date(1787+r.IntN(173), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC),
+			ElectoralVotes: 3 + r.IntN(50), PeakElevationFt: 300 + r.IntN(20000),
+			IncomePerCapita: 28000 + r.IntN(30000), LifeExpectancy: 70 + float64(r.IntN(90))/10,
+			HomicideRate: float64(r.IntN(1500)) / 100, BachelorsShare: 0.2 + float64(r.IntN(250))/1000,
+			FrostDays: float64(r.IntN(2000)) / 10, Landlocked: r.IntN(2) == 0, Contiguous: r.IntN(10) > 0,
+		}
+		w.Places = append(w.Places, s)
+		w.byName[name] = s
+		docs = append(docs, corpus.StatePassages(s)...)
+	}
+	w.Tools, err = tools.NewRegistry(&tools.Search{Backend: retrieval.NewBM25(docs...), K: 1}, &tools.Calculator{})
+	return w, err
+}
+
+// StatesTools is the same toolset over the real states (the held-out test).
+func StatesTools() (*tools.Registry, error) {
+	s, err := tools.NewStateSearch()
+	if err != nil {
+		return nil, err
+	}
+	s.K = 1
+	return tools.NewRegistry(s, &tools.Calculator{})
+}
+
+// Kinds of questions.
+const (
+	Ratio      = "ratio"
+	Sum        = "sum"
+	Difference = "difference"
+	Density    = "density"
+	Lookup     = "lookup"
+	NoTool     = "no-tool"
+)
+
+// Task is a question with its expected answer text (a number or name that
+// a correct final answer contains).
+type Task struct {
+	Kind, Question, Expect string
+	A, B                   string
+	Attr                   string // "population" or "area"
+}
+
+var phrasings = map[string][]string{
+	Ratio:      {"How many times larger is %s's %s than %s's?", "What is the ratio of %s's %s to %s's?", "How many times bigger is the %[2]s of %[1]s than that of %[3]s?"},
+	Sum:        {"What is the combined %[2]s of %[1]s and %[3]s?", "What is the total %[2]s of %[1]s and %[3]s together?"},
+	Difference: {"How much larger is %s's %s than %s's?", "What is the difference between the %[2]s of %[1]s and the %[2]s of %[3]s?"},
+}
+
+// NewTask draws a question about places from names.
+func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task {
+	a := names[r.IntN(len(names))]
+	b := names[r.IntN(len(names))]
+	for b == a && len(names) > 1 {
+		b = names[r.IntN(len(names))]
+	}
+	attr := "population"
+	if r.IntN(3) == 0 {
+		attr = "area"
+	}
+	val := func(n string) float64 {
+		s := facts(n)
+		if attr == "area" {
+			return s.TotalArea
+		}
+		return float64(s.Population)
+	}
+	kind := []string{Ratio, Ratio, Ratio, Sum, Difference, Density, Lookup, NoTool}[r.IntN(8)]
+	t := Task{Kind: kind, A: a, B: b, Attr: attr}
+	switch kind {
+	case Ratio, Sum, Difference:
+		if kind == Difference && val(a) < val(b) {
+			t.A, t.B, a, b = b, a, b, a
+		}
+		ps := phrasings[kind]
+		t.Question = fmt.Sprintf(ps[r.IntN(len(ps))], a, attr, b)
+		switch kind {
+		case Ratio:
+			t.Expect = truncate1(val(a) / val(b))
+		case Sum:
+			t.Expect = tools.FormatNumber(val(a) + val(b))
+		default:
+			t.Expect = tools.FormatNumber(val(a) - val(b))
+		}
+	case Density:
+		t.Attr = "density"
+		t.Question = fmt.Sprintf("What is the population density of %s?", a)
+		s := facts(a)
+		t.Expect = truncate1(float64(s.Population) / s.LandArea)
+	case Lookup:
+		t.Question = []string{"What is the %[2]s of %[1]s?", "How large is the %[2]s of %[1]s?"}[r.IntN(2)]
+		t.Question = fmt.Sprintf(t.Question, a, attr)
+		t.Expect = corpus.Group(val(a), 2)
+	case NoTool:
+		t.Question = fmt.Sprintf("Which place does this question name: %s?", a)
+		t.Expect = a
+	}
+	return t
+}
+
+// Vocabulary is every word the traces' thoughts, actions and answers use
+// besides place names and numbers: a constrained agent running the trained
+// model grounds its lines in the question, the observations and this.
+const Vocabulary = "I need the population area land of Now I divide add subtract the two numbers with calculator by " +
+	"I now know final answer The question names place itself no tool is needed s about times combined and is larger " +
+	"by population density people per square mile miles"
+
+// truncate1 prints x with one decimal, truncated (what the agent copies
+// from a calculator result).
+func truncate1(x float64) string {
+	s := tools.FormatNumber(x)
+	if i := strings.IndexByte(s, '.'); i >= 0 && i+2 <= len(s) {
+		return s[:i+2]
+	}
+	return s + ".0"
+}
+
+// Trace answers a task the way a competent agent does, running the tools,
+// and returns the agent's steps.
+func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, error) {
+	var steps []react.Step
+	act := func(thought, tool, input string) (string, error) {
+		obs, err := reg.Call(ctx, tool, input)
+		if err != nil {
+			obs = "Error: " + err.Error()
+		}
+		steps = append(steps, react.Step{Index: len(steps) + 1, Thought: thought, Action: tool, Input: input, Observation: obs})
+		return obs, nil
+	}
+	final := func(thought, answer string) {
+		steps = append(steps, react.Step{Index: len(steps) + 1, Thought: thought, Final: true, Answer: answer})
+	}
+	lookup := func(place, attr, thought string) (string, error) {
+		obs, err := act(thought, "search", attr+" of "+place)
+		if err != nil {
+			return "", err
+		}
+		return extract(obs, place, attr)
+	}
+	switch t.Kind {
+	case NoTool:
+		final("The question names the place itself; no tool is needed.", t.A)
+	case Lookup:
+		v, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, t.A))
+		if err != nil {
+			return nil, err
+		}
+		unit := " people"
+		if t.Attr == "area" {
+			unit = " square miles"
+		}
+		final("I now know the final answer.", fmt.Sprintf("The %s of %s is %s%s.", t.Attr, t.A, v, unit))
+	case Density:
+		p, err := lookup(t.A, "population", fmt.Sprintf("I need the population of %s.", t.A))
+		if err != nil {
+			return nil, err
+		}
+		land, err := lookup(t.A, "land area", fmt.Sprintf("Now I need the land area of %s.", t.A))
+		if err != nil {
+			return nil, err
+		}
+		res, _ := act("I divide the population by the land area.", "calculator", p+" / "+land)
+		final("I now know the final answer.", fmt.Sprintf("The population density of %s is about %s people per square mile.", t.A, truncate1(parse(res))))
+	default:
+		va, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, t.A))
+		if err != nil {
+			return nil, err
+		}
+		vb, err := lookup(t.B, t.Attr, fmt.Sprintf("Now I need the %s of %s.", t.Attr, t.B))
+		if err != nil {
+			return nil, err
+		}
+		op, verb := map[string]string{Ratio: "/", Sum: "+", Difference: "-"}[t.Kind], map[string]string{Ratio: "divide", Sum: "add", Difference: "subtract"}[t.Kind]
+		res, _ := act(fmt.Sprintf("I %s the two numbers with the calculator.", verb), "calculator", va+" "+op+" "+vb)
+		x := parse(res)
+		var ans string
+		switch t.Kind {
+		case Ratio:
+			ans = fmt.Sprintf("%s's %s is about %s times %s's.", t.A, t.Attr, truncate1(x), t.B)
+		case Sum:
+			ans = fmt.Sprintf("The combined %s of %s and %s is %s.", t.Attr, t.A, t.B, strings.TrimSpace(res))
+		default:
+			ans = fmt.Sprintf("The %s of %s is larger by %s.", t.Attr, t.A, strings.TrimSpace(res))
+		}
+		final("I now know the final answer.", ans)
+	}
+	return steps, nil
+}
+
+func parse(s string) float64 {
+	var x float64
+	fmt.Sscan(strings.TrimSpace(s), &x)
+	return x
+}
+
+// extract finds the figure for place and attr in an observation.
+func extract(obs, place, attr string) (string, error) {
+	var marker, unit string
+	switch attr {
+	case "population":
+		marker, unit = place+" had a population of ", "."
+	case "area":
+		marker, unit = place+" has a total area of ", " square miles"
+	case "land area":
+		marker, unit = "square miles, of which ", " square miles are land"
+	}
+	i := strings.Index(obs, marker)
+	if i < 0 {
+		return "", fmt.Errorf("synth: observation for %s of %s lacks %q: %q", attr, place, marker, obs)
+	}
+	rest := obs[i+len(marker):]
+	j := strings.Index(rest, unit)
+	if j < 0 {
+		return "", fmt.Errorf("synth: observation for %s of %s is cut: %q", attr, place, obs)
+	}
+	return strings.TrimSuffix(rest[:j], "."), nil
+}
+
+// Render writes a trace as training text and a per-byte mask of what the
+// model must produce (its Thought/Action/Final Answer lines), not the
+// question or the observations.
+func Render(question string, steps []react.Step) (string, []bool) {
+	var b strings.Builder
+	var mask []bool
+	write := func(s string, produce bool) {
+		b.WriteString(s)
+		for i := 0; i < len(s); i++ {
+			mask = append(mask, produce)
+		}
+	}
+	write("Question: "+question+"\n", false)
+	for _, s := range steps {
+		r := s.Render()
+		if s.Final {
+			write(r, true)
+			continue
+		}
+		cut := strings.Index(r, "Observation: ")
+		write(r[:cut], true)
+		write(r[cut:], false)
+	}
+	return b.String(), mask
+}

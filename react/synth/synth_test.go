@@ -1,0 +1,129 @@
+package synth
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ponder-go/ponder/localmodel/constrain"
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/tools/corpus"
+)
+
+func TestWorldIsSeededAndHoldsOutRealStates(t *testing.T) {
+	w1, err := NewWorld(7, 300)
+	require.NoError(t, err)
+	w2, err := NewWorld(7, 300)
+	require.NoError(t, err)
+	assert.Equal(t, w1.Places, w2.Places)
+	real, _ := corpus.States()
+	shapes := map[int]int{}
+	for _, p := range w1.Places {
+		for _, s := range real {
+			assert.NotEqual(t, strings.ToLower(s.Name), strings.ToLower(p.Name))
+		}
+		shapes[len(strings.Fields(p.Name))]++
+	}
+	assert.Greater(t, shapes[1], 50)
+	assert.Greater(t, shapes[2], 50)
+	assert.Greater(t, shapes[3], 5)
+}
+
+func TestTracesAreCorrectAndInTheAgentFormat(t *testing.T) {
+	w, err := NewWorld(1, 400)
+	require.NoError(t, err)
+	names := make([]string, len(w.Places))
+	for i, p := range w.Places {
+		names[i] = p.Name
+	}
+	r := rand.New(rand.NewPCG(2, 3))
+	kinds := map[string]int{}
+	for i := 0; i < 300; i++ {
+		task := NewTask(r, names, func(n string) corpus.State { return w.byName[n] })
+		kinds[task.Kind]++
+		steps, err := Trace(context.Background(), w.Tools, task)
+		require.NoError(t, err, task.Question)
+		last := steps[len(steps)-1]
+		require.True(t, last.Final)
+		assert.Contains(t, last.Answer, task.Expect, task.Question)
+		text, mask := Render(task.Question, steps)
+		require.Len(t, mask, len(text))
+		// Every step reads back through the agent's parser.
+		for _, s := range steps {
+			p, err := react.ParseStep(strings.TrimSuffix(s.Render(), "Observation: "+s.Observation+"\n"))
+			require.NoError(t, err, s.Render())
+			assert.Equal(t, s.Final, p.Final)
+			assert.Equal(t, s.Action, p.Action)
+			assert.Equal(t, s.Input, p.Input)
+		}
+		// Only the model's own lines are trained on.
+		var produced strings.Builder
+		for j := range text {
+			if mask[j] {
+				produced.WriteByte(text[j])
+			}
+		}
+		assert.NotContains(t, produced.String(), "Observation:")
+		assert.NotContains(t, produced.String(), "Question:")
+		assert.Contains(t, produced.String(), "Final Answer: ")
+	}
+	for _, k := range []string{Ratio, Sum, Difference, Density, Lookup, NoTool} {
+		assert.Greater(t, kinds[k], 5, k)
+	}
+}
+
+// The same traces work on the real states (the held-out evaluation).
+func TestTracesOnRealStates(t *testing.T) {
+	reg, err := StatesTools()
+	require.NoError(t, err)
+	real, _ := corpus.States()
+	byName := map[string]corpus.State{}
+	var names []string
+	for _, s := range real {
+		byName[s.Name] = s
+		names = append(names, s.Name)
+	}
+	r := rand.New(rand.NewPCG(4, 5))
+	for i := 0; i < 100; i++ {
+		task := NewTask(r, names, func(n string) corpus.State { return byName[n] })
+		steps, err := Trace(context.Background(), reg, task)
+		require.NoError(t, err, task.Question)
+		assert.Contains(t, steps[len(steps)-1].Answer, task.Expect, task.Question)
+	}
+	ca, ak := byName["California"], byName["Alaska"]
+	steps, err := Trace(context.Background(), reg, Task{Kind: Ratio, A: "California", B: "Alaska", Attr: "population"})
+	require.NoError(t, err)
+	assert.Equal(t, "California's population is about 53.9 times Alaska's.", steps[3].Answer)
+	assert.InDelta(t, float64(ca.Population)/float64(ak.Population), 53.91, 0.01)
+}
+
+// Every line a trace asks the model to write passes the constraint the
+// agent uses with the trained model: thoughts, actions and answers are
+// grounded in the question, the observations so far and Vocabulary.
+func TestTracesPassTheAgentConstraint(t *testing.T) {
+	w, err := NewWorld(3, 200)
+	require.NoError(t, err)
+	names := make([]string, len(w.Places))
+	for i, p := range w.Places {
+		names[i] = p.Name
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	for i := 0; i < 40; i++ {
+		task := NewTask(r, names, w.Facts)
+		steps, err := Trace(context.Background(), w.Tools, task)
+		require.NoError(t, err)
+		user := "Question: " + task.Question + "\n"
+		for _, s := range steps {
+			c := react.StepConstraint(w.Tools.Names(), user+"\n"+Vocabulary, true)
+			prog, err := constrain.Compile(c)
+			require.NoError(t, err)
+			line := strings.TrimSuffix(s.Render(), "Observation: "+s.Observation+"\n")
+			assert.True(t, constrain.MatchString(prog, line), "%q must pass the step constraint", line)
+			user += s.Render()
+		}
+	}
+}
