@@ -235,6 +235,9 @@ func typeMatches(ty string, v any) bool {
 		if !ok {
 			return false
 		}
+		if !strings.ContainsAny(string(n), ".eE") {
+			return true // an integer literal, however many digits
+		}
 		f, err := n.Float64()
 		return err == nil && f == math.Trunc(f) && !math.IsInf(f, 0)
 	}

@@ -35,6 +35,8 @@ func TestValidateJSON(t *testing.T) {
 	}{
 		{`{"name":"Ada","age":36,"tags":["a"],"pet":{"kind":"cat"},"note":null}`, ""},
 		{`{"name":"Ada","age":36.5}`, "$.age: expected integer"},
+		{`{"name":"Ada","age":1` + strings.Repeat("0", 400) + `}`, "above the maximum"},
+		{`{"name":"Ada","age":4.0}`, ""},
 		{`{"name":"ada","age":3}`, `does not match pattern`},
 		{`{"name":"A","age":3}`, "at least 2"},
 		{`{"age":3}`, `missing required property "name"`},

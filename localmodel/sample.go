@@ -197,9 +197,16 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, o GenerateOptions)
 			}
 			var allowed func(int) bool
 			if c := o.Constraint; c != nil {
+				// Fixed text: feed its tokens in one pass, no sampling. The
+				// last token is held back (token healing): forced "Thought: "
+				// would end in a lone space token the model never saw in
+				// training, where the space joins the next word (" I").
+				var toks []int32
 				if forced := c.Forced(cs); len(forced) > 0 {
-					// Fixed text: feed its tokens in one pass, no sampling.
-					toks := m.Tok.Encode(string(forced))
+					toks = m.Tok.Encode(string(forced))
+					toks = toks[:len(toks)-1]
+				}
+				if len(toks) > 0 {
 					room := min(maxTok-step, m.Config.MaxSeq-st.Pos)
 					if len(toks) > room {
 						toks = toks[:room]

@@ -153,37 +153,71 @@ func (n *nfa) span(src []byte) (frag, error) {
 
 var wordRE = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
 
-// words adds a fragment for a sequence of the words (with letters) and exact
-// numbers of src, separated by spaces and simple punctuation (a trie of the
-// words keeps it small; the caller's max tokens bound its length).
+// words adds a fragment for a sequence of the words (with letters) and
+// exact numbers of src, separated by spaces and simple punctuation. A number
+// never touches a comma or period separator, so digits cannot be glued into
+// a number that is not in src ("1" "," "1" must not make "1,1").
 func (n *nfa) words(src string) (frag, error) {
-	set := map[string]bool{}
+	wordSet, numSet := map[string]bool{}, map[string]bool{}
 	for _, w := range wordRE.FindAllString(src, -1) {
-		set[w] = true
+		wordSet[w] = true
 	}
 	for _, num := range Numbers(src) {
-		set[num] = true
+		numSet[num] = true
 		// Shorter decimals of a number: "53.911519" also gives "53.9" and
 		// "53.91", so an answer can round the way people write it.
 		if i := strings.IndexByte(num, '.'); i >= 0 {
 			for j := i + 2; j < len(num); j++ {
-				set[num[:j]] = true
+				numSet[num[:j]] = true
 			}
 		}
 	}
-	if len(set) == 0 {
+	if len(wordSet)+len(numSet) == 0 {
 		return frag{}, fmt.Errorf("constrain: words span: the source has no words")
 	}
+	word, number := n.trie(wordSet), n.trie(numSet)
+	soft := []rune{' ', ' ', '\'', '\'', '(', '+', '-', '-', '/', '/', '%', '%', ':', ';', '?', '?'}
+	hard := []rune{',', ',', '.', '.'}
+	in := n.add()
+	afterWord, afterNum, anyNext, wordNext, end := n.add(), n.add(), n.add(), n.add(), n.add()
+	n.epsilon(in, word.in)
+	n.epsilon(in, number.in)
+	n.epsilon(word.out, afterWord)
+	n.epsilon(number.out, afterNum)
+	link := func(from int, class []rune, to int) {
+		f := n.runeRanges(class)
+		n.epsilon(from, f.in)
+		n.epsilon(f.out, to)
+	}
+	link(afterWord, soft, anyNext)
+	link(afterWord, hard, wordNext)
+	link(afterNum, soft, anyNext)
+	link(anyNext, soft, anyNext)
+	link(anyNext, hard, wordNext)
+	link(wordNext, soft, anyNext)
+	link(wordNext, hard, wordNext)
+	n.epsilon(anyNext, word.in)
+	n.epsilon(anyNext, number.in)
+	n.epsilon(wordNext, word.in)
+	// A line may end after an item or with punctuation (a closing "." or ")").
+	for _, s := range []int{afterWord, afterNum, anyNext, wordNext} {
+		n.epsilon(s, end)
+	}
+	link(afterNum, []rune{'.', '.'}, end)
+	return frag{in, end}, nil
+}
+
+// trie adds a fragment matching exactly one of the strings, sharing prefixes.
+func (n *nfa) trie(set map[string]bool) frag {
+	f := frag{n.add(), n.add()}
 	items := make([]string, 0, len(set))
-	for w := range set {
-		items = append(items, w)
+	for s := range set {
+		items = append(items, s)
 	}
 	sort.Strings(items)
-	// One item: a trie of the words from a shared start state.
-	item := frag{n.add(), n.add()}
-	children := map[[2]int]int{} // (state, byte) -> child in the trie
+	children := map[[2]int]int{}
 	for _, w := range items {
-		cur := item.in
+		cur := f.in
 		for i := 0; i < len(w); i++ {
 			k := [2]int{cur, int(w[i])}
 			nx, ok := children[k]
@@ -194,21 +228,9 @@ func (n *nfa) words(src string) (frag, error) {
 			}
 			cur = nx
 		}
-		n.epsilon(cur, item.out)
+		n.epsilon(cur, f.out)
 	}
-	seps := n.runeRanges([]rune{' ', ' ', '\'', '\'', '(', ')', '*', '/', '%', '%', ':', ';', '?', '?'})
-	// item (sep+ item)*: a separator between items, so words cannot be
-	// glued into new ones ("e"+"s" must not spell "es").
-	// Trailing punctuation (a closing parenthesis) may end it.
-	after, between, end := n.add(), n.add(), n.add()
-	n.epsilon(item.out, after)
-	n.epsilon(after, seps.in)
-	n.epsilon(seps.out, between)
-	n.epsilon(between, seps.in)
-	n.epsilon(between, item.in)
-	n.epsilon(after, end)
-	n.epsilon(between, end)
-	return frag{item.in, end}, nil
+	return f
 }
 
 var numberRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)

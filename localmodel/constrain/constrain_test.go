@@ -173,7 +173,8 @@ func TestSpansTemplatesChoicesAndForcing(t *testing.T) {
 	words, err := Compile(&llm.Constraint{Kind: llm.ConstraintSpan, Source: src, Words: true})
 	require.NoError(t, err)
 	for s, want := range map[string]bool{"population of California": true, "California (39,538,223)": true, "Observation": true,
-		"Californiahad": false, "population of Texas": false, "39,538,224": false, "had  a": true, "": false} {
+		"Californiahad": false, "population of Texas": false, "39,538,224": false, "had  a": true, "": false,
+		"2020,2020": false, "39,538,223 / 2020": true, "2020.": true, "39.538": false} {
 		assert.Equal(t, want, accepts(t, words, s), "words %q", s)
 	}
 	any, err := Compile(&llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: []*llm.Constraint{{Kind: llm.ConstraintChoice, Choices: []string{"a"}}, {Kind: llm.ConstraintRegex, Regex: `b+`}}})
