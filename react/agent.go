@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -88,6 +89,8 @@ type Result struct {
 	Stopped string        `json:"stopped,omitempty"`
 	Trace   *trace.Tracer `json:"-"`
 }
+
+var resultMarker = regexp.MustCompile(`\[\d+\] `)
 
 // Limit errors: Run returns them (wrapped) with the partial Result.
 var (
@@ -265,7 +268,10 @@ func (r *run) text(ctx context.Context) error {
 		}
 		req := r.request(msgs)
 		if r.Constrained {
-			req.Constraint = StepConstraint(r.Tools.Names(), context+"\n"+r.Vocabulary, r.Vocabulary != "")
+			// Result markers ("[1] ") number passages; they are not data an
+			// argument or answer may copy.
+			ground := resultMarker.ReplaceAllString(context, "")
+			req.Constraint = StepConstraint(r.Tools.Names(), ground+"\n"+r.Vocabulary, r.Vocabulary != "")
 		}
 		resp, err := r.generate(ctx, req, &st)
 		if err != nil {
