@@ -58,3 +58,20 @@ func TestExampleWithMissingWeightsSaysSo(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.True(t, strings.Contains(errb.String(), "no such file"), errb.String())
 }
+
+// With no OpenAI variables the example runs the bundled model in-process:
+// a full constrained ReAct loop, no network. (Its accuracy is measured by
+// 'ponder eval react', not asserted here.)
+func TestExampleOfflineDefault(t *testing.T) {
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("PONDER_LOCAL_WEIGHTS", "")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), nil, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	s := out.String()
+	assert.Contains(t, s, "Action: search[population of California]")
+	assert.Contains(t, s, "Action: search[population of Alaska]")
+	assert.Contains(t, s, "Action: calculator[")
+	assert.Contains(t, s, "\nAnswer: ")
+}
