@@ -537,14 +537,15 @@ func matches(meta, where map[string]string) bool {
 	return true
 }
 
-// Embeddings returns stored vectors by chunk ID (missing IDs are skipped).
+// Embeddings returns stored vectors by chunk ID (missing IDs are skipped):
+// the vectors the index scans, not copies. Do not modify them.
 func (s *Store) Embeddings(ctx context.Context, ids []string) map[string][]float32 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := map[string][]float32{}
 	for _, id := range ids {
-		if d, err := s.col.GetByID(ctx, id); err == nil {
-			out[id] = d.Embedding
+		if i, ok := s.vix.pos[id]; ok {
+			out[id] = s.vix.vecs[i]
 		}
 	}
 	return out

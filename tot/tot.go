@@ -197,10 +197,8 @@ func Call(ctx context.Context, m llm.Model, req llm.Request) (*llm.Response, err
 	if t == nil {
 		return llm.Generate(ctx, m, req)
 	}
-	if t.budget.Calls > 0 && t.calls.Add(1) > int64(t.budget.Calls) {
+	if n := t.calls.Add(1); t.budget.Calls > 0 && n > int64(t.budget.Calls) {
 		return nil, fmt.Errorf("tot: %w: %d model calls", ErrBudget, t.budget.Calls)
-	} else if t.budget.Calls == 0 {
-		t.calls.Add(1)
 	}
 	if t.budget.Tokens > 0 && t.tokens.Load() >= int64(t.budget.Tokens) {
 		return nil, fmt.Errorf("tot: %w: %d tokens", ErrBudget, t.budget.Tokens)

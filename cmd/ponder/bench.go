@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,7 +32,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	var threads []int
-	for _, f := range splitComma(*threadList) {
+	for _, f := range strings.FieldsFunc(*threadList, func(r rune) bool { return r == ',' }) {
 		var n int
 		if _, err := fmt.Sscan(f, &n); err != nil || n < 1 {
 			return fmt.Errorf("-threads: %q is not a thread count", f)
@@ -125,20 +126,6 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(tw, "decode (KV cache, after 64)\t%d\t%.1f\t\n", th, float64(steps)/time.Since(t0).Seconds())
 	}
 	return tw.Flush()
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }
 
 func randFloats(r *rand.Rand, n int) []float32 {
