@@ -271,7 +271,7 @@ func (r *run) text(ctx context.Context) error {
 			// Result markers ("[1] ") number passages; they are not data an
 			// argument or answer may copy.
 			ground := resultMarker.ReplaceAllString(context, "")
-			req.Constraint = StepConstraint(r.Tools.Names(), ground+"\n"+r.Vocabulary, r.Vocabulary != "")
+			req.Constraint = StepConstraint(r.Tools, ground+"\n"+r.Vocabulary, r.Vocabulary != "")
 		}
 		resp, err := r.generate(ctx, req, &st)
 		if err != nil {

@@ -20,10 +20,10 @@ Do not answer facts from memory when you can look them up: use search, one fact 
 const DefaultExample = `Question: What is the combined population of Texas and Florida?
 Thought: I need the population of Texas first.
 Action: search[population of Texas]
-Observation: [1] Texas population: According to the 2020 United States census, Texas had a population of 29,145,505.
+Observation: [1] Texas population: Texas had a population of 29,145,505 at the 2020 United States census.
 Thought: Texas had 29,145,505 people. Now I need the population of Florida.
 Action: search[population of Florida]
-Observation: [1] Florida population: According to the 2020 United States census, Florida had a population of 21,538,187.
+Observation: [1] Florida population: Florida had a population of 21,538,187 at the 2020 United States census.
 Thought: Florida had 21,538,187 people. I add the two with the calculator.
 Action: calculator[29,145,505 + 21,538,187]
 Observation: 50683692
@@ -98,22 +98,43 @@ func (s Step) Render() string {
 }
 
 // StepConstraint is the constraint of one text-mode step: a thought line,
-// then an action on one of tools with an argument grounded in context (its
-// words and exact numbers), or a final answer line. With grounded set, the
-// thought and the final answer are grounded in context too (a number may be
-// shortened to fewer decimals); otherwise they are free lines. Each step may
-// end with a newline.
-func StepConstraint(tools []string, context string, grounded bool) *llm.Constraint {
+// then an action on one of the registry's tools with an argument grounded in
+// context (its words and exact numbers, or the tool's own input shape when it
+// is a tools.InputConstrainer, as the calculator is), or a final answer
+// line. With grounded set, the thought and the final answer are grounded in
+// context too (a number may be shortened to fewer decimals); otherwise they
+// are free lines. Each step may end with a newline.
+func StepConstraint(reg *tools.Registry, context string, grounded bool) *llm.Constraint {
 	words := &llm.Constraint{Kind: llm.ConstraintSpan, Source: context, Words: true}
 	line := &llm.Constraint{Kind: llm.ConstraintRegex, Regex: `[^\n]{1,300}`}
 	if grounded {
 		line = words
 	}
 	nl := &llm.Constraint{Kind: llm.ConstraintRegex, Regex: `\n?`}
+	// Tools with their own input shape get an alternative each; the rest
+	// share one, so the tool name stays a single choice where it can.
+	var plain []string
+	var actions []*llm.Constraint
+	for _, name := range reg.Names() {
+		t, _ := reg.Get(name)
+		var in *llm.Constraint
+		if ic, ok := t.(tools.InputConstrainer); ok {
+			in = ic.InputConstraint(context)
+		}
+		if in == nil {
+			plain = append(plain, name)
+			continue
+		}
+		actions = append(actions, &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
+			{Text: name + "["}, {Hole: in}, {Text: "]"}}})
+	}
+	if len(plain) > 0 {
+		actions = append(actions, &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
+			{Hole: &llm.Constraint{Kind: llm.ConstraintChoice, Choices: plain}}, {Text: "["}, {Hole: words}, {Text: "]"}}})
+	}
 	action := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
 		{Text: "Thought: "}, {Hole: line}, {Text: "\nAction: "},
-		{Hole: &llm.Constraint{Kind: llm.ConstraintChoice, Choices: tools}},
-		{Text: "["}, {Hole: words}, {Text: "]"}, {Hole: nl},
+		{Hole: &llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: actions}}, {Hole: nl},
 	}}
 	final := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{
 		{Text: "Thought: "}, {Hole: line}, {Text: "\nFinal Answer: "}, {Hole: line}, {Hole: nl},

@@ -20,7 +20,21 @@ type Hybrid struct {
 	Candidates int
 	// Weights scale each retriever's contribution (default 1 each).
 	Weights []float64
+	// Fusion is RRF (the default) or RelativeScore.
+	Fusion Fusion
 }
+
+// Fusion is how Hybrid combines its lists.
+type Fusion int
+
+const (
+	// RRF sums w/(K + rank): only ranks count.
+	RRF Fusion = iota
+	// RelativeScore sums w·(score - min)/(max - min) over each list's
+	// candidates: a list that is sure of its first result (a BM25 score
+	// far above the rest) keeps it, where RRF would see only rank 1.
+	RelativeScore
+)
 
 // Retrieve implements Retriever; the retrievers run concurrently.
 func (h *Hybrid) Retrieve(ctx context.Context, query string, k int) ([]Result, error) {
@@ -54,8 +68,20 @@ func (h *Hybrid) Retrieve(ctx context.Context, query string, k int) ([]Result, e
 		if i < len(h.Weights) {
 			w = h.Weights[i]
 		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, r := range l {
+			lo, hi = min(lo, r.Score), max(hi, r.Score)
+		}
 		for rank, r := range l {
-			scores[r.ID] += w / (kc + float64(rank+1))
+			if h.Fusion == RelativeScore {
+				if hi > lo {
+					scores[r.ID] += w * (r.Score - lo) / (hi - lo)
+				} else {
+					scores[r.ID] += w
+				}
+			} else {
+				scores[r.ID] += w / (kc + float64(rank+1))
+			}
 			if prev, ok := docs[r.ID]; !ok || prev.Embedding == nil {
 				docs[r.ID] = r
 			}

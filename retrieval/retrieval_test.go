@@ -403,6 +403,26 @@ func TestHybridRRF(t *testing.T) {
 	assert.Equal(t, "b", out[0].ID, "the heavier list wins a tie of ranks")
 }
 
+func TestHybridRelativeScore(t *testing.T) {
+	// List 1 is sure of "a" (10 against 1 and 0); list 2 barely prefers
+	// "b" (5.0 against 4.9 and 0). Min-max scaling: a = 1 + 0.98, b = 0.1 +
+	// 1, c = 0 + 0: the confident list's pick wins, where RRF would tie.
+	sure := fixed{{Document: Document{ID: "a"}, Score: 10}, {Document: Document{ID: "b"}, Score: 1}, {Document: Document{ID: "c"}, Score: 0}}
+	unsure := fixed{{Document: Document{ID: "b"}, Score: 5}, {Document: Document{ID: "a"}, Score: 4.9}, {Document: Document{ID: "c"}, Score: 0}}
+	h := &Hybrid{Retrievers: []Retriever{sure, unsure}, Fusion: RelativeScore}
+	out, err := h.Retrieve(context.Background(), "q", 3)
+	require.NoError(t, err)
+	require.Len(t, out, 3)
+	assert.Equal(t, []string{"a", "b", "c"}, []string{out[0].ID, out[1].ID, out[2].ID})
+	assert.InDelta(t, 1+4.9/5, out[0].Score, 1e-12)
+	assert.InDelta(t, 0.1+1, out[1].Score, 1e-12)
+	assert.InDelta(t, 0, out[2].Score, 1e-12)
+	// A list whose scores are all equal counts fully for each of them.
+	flat := fixed{{Document: Document{ID: "x"}, Score: 2}}
+	out, _ = (&Hybrid{Retrievers: []Retriever{flat}, Fusion: RelativeScore}).Retrieve(context.Background(), "q", 1)
+	assert.InDelta(t, 1, out[0].Score, 1e-12)
+}
+
 func TestMMRPrefersDiversity(t *testing.T) {
 	cands := fixed{
 		{Document: Document{ID: "a"}, Score: 1.0, Embedding: []float32{1, 0}},

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/parser"
+
+	"github.com/ponder-go/ponder/llm"
 )
 
 // Calculator evaluates arithmetic for agents, which are bad at it.
@@ -34,6 +37,32 @@ type Calculator struct {
 	MaxLen   int // longest accepted expression in bytes (default 500)
 	MaxNodes int // largest accepted syntax tree (default 200)
 }
+
+// InputConstraint makes a constrained agent's calculator input an
+// arithmetic expression over numbers copied exactly from context: a number,
+// then one or more of an operator and another number ("39,538,223 /
+// 733,391"). A small model then cannot invent digits or glue numbers
+// together; it only chooses which numbers and which operator. With no
+// number in context there is nothing to calculate and no constraint.
+func (c *Calculator) InputConstraint(context string) *llm.Constraint {
+	seen := map[string]bool{}
+	var alts []string
+	for _, n := range contextNumber.FindAllString(context, -1) {
+		n = strings.TrimRight(n, ",")
+		if !seen[n] {
+			seen[n] = true
+			alts = append(alts, regexp.QuoteMeta(n))
+		}
+	}
+	if len(alts) == 0 {
+		return nil
+	}
+	sort.Strings(alts)
+	num := "(?:" + strings.Join(alts, "|") + ")"
+	return &llm.Constraint{Kind: llm.ConstraintRegex, Regex: num + "(?: [-+*/] " + num + ")+"}
+}
+
+var contextNumber = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
 
 func (c *Calculator) Name() string { return "calculator" }
 func (c *Calculator) Description() string {

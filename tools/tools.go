@@ -37,6 +37,15 @@ type Tool interface {
 	Call(ctx context.Context, input string) (string, error)
 }
 
+// InputConstrainer is a tool whose input has a known shape. An agent that
+// constrains a local model's decoding (react.Agent.Constrained) holds the
+// tool's input to the returned constraint; context is the text the input
+// may draw on (the question and the observations so far). A nil constraint
+// means no particular shape.
+type InputConstrainer interface {
+	InputConstraint(context string) *llm.Constraint
+}
+
 // Func is a Tool made from a function taking one string.
 type Func struct {
 	ToolName, ToolDescription string

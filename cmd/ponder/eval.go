@@ -76,6 +76,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	n := fs.Int("n", 100, "questions per set")
 	seed := fs.Uint64("seed", 1001, "seed of the held-out world and the questions (training used 1)")
 	verbose := fs.Bool("v", false, "print each failure")
+	tiny := fs.Bool("tiny", false, "run the agent the way the tiny model was trained (no system prompt, one passage per search, its vocabulary); default: on for the bundled model, so a checkpoint of 'ponder train react-tiny' needs -tiny")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
@@ -88,6 +89,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	bundled := backend.Bundled(*be, *model)
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "tiny" {
+			bundled = *tiny
+		}
+	})
 	type method struct {
 		name string
 		run  func(ctx context.Context, s evalSet, t synth.Task) (string, error)
@@ -123,7 +129,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *constrained != "false" {
 		methods = append(methods, method{"ReAct + constraints", agentRun(true)})
 	}
-	fmt.Fprintf(stdout, "evaluating %s on %d questions per set\n", map[bool]string{true: "the bundled model", false: *be + " " + *model}[bundled], *n)
+	name := *be + " " + *model
+	if backend.Bundled(*be, *model) {
+		name = "the bundled model"
+	}
+	fmt.Fprintf(stdout, "evaluating %s on %d questions per set\n", name, *n)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := "set\t"
 	for _, md := range methods {

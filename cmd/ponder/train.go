@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/ponder-go/ponder/localmodel"
@@ -38,6 +39,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 1, "seed of the world, the data order and the initial weights")
 	layers := fs.Int("layers", TinyConfig.Layers, "transformer layers")
 	channels := fs.Int("channels", TinyConfig.Channels, "channels")
+	initFrom := fs.String("init", "", "start from this checkpoint's weights and tokenizer (Ponder format) with a fresh optimizer and schedule; give a new -seed for new data")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
@@ -50,13 +52,28 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	texts := make([]string, 0, 3000)
-	for i := 0; i < len(ex) && i < 3000; i++ {
-		texts = append(texts, ex[i].Text)
-	}
-	tok, err := localmodel.TrainBPE(texts, *vocab, true, localmodel.EndOfText)
-	if err != nil {
-		return err
+	var start *localmodel.Model
+	var tok *localmodel.Tokenizer
+	if *initFrom != "" {
+		data, err := os.ReadFile(*initFrom)
+		if err != nil {
+			return err
+		}
+		if start, err = localmodel.LoadBytes(data); err != nil {
+			return fmt.Errorf("train: -init %s: %w", *initFrom, err)
+		}
+		if start.Tok == nil {
+			return fmt.Errorf("train: -init %s: the checkpoint has no tokenizer (want one written by 'ponder train')", *initFrom)
+		}
+		tok = start.Tok
+	} else {
+		texts := make([]string, 0, 3000)
+		for i := 0; i < len(ex) && i < 3000; i++ {
+			texts = append(texts, ex[i].Text)
+		}
+		if tok, err = localmodel.TrainBPE(texts, *vocab, true, localmodel.EndOfText); err != nil {
+			return err
+		}
 	}
 	eot, _ := tok.SpecialID(localmodel.EndOfText)
 	ds := &train.Dataset{}
@@ -74,14 +91,17 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "data: %d traces, %d tokens (%.0f per trace, longest %d), vocabulary %d, built in %s\n",
 		len(ex), len(ds.Tokens), float64(len(ds.Tokens))/float64(len(ex)), longest, tok.VocabSize(), time.Since(t0).Round(time.Millisecond))
-	cfg := TinyConfig
-	cfg.Layers, cfg.Channels = *layers, *channels
-	cfg.Vocab, cfg.PaddedVocab = tok.VocabSize(), tok.VocabSize()
-	m, err := localmodel.NewRandom(cfg, *seed)
-	if err != nil {
-		return err
+	m := start
+	if m == nil {
+		cfg := TinyConfig
+		cfg.Layers, cfg.Channels = *layers, *channels
+		cfg.Vocab, cfg.PaddedVocab = tok.VocabSize(), tok.VocabSize()
+		if m, err = localmodel.NewRandom(cfg, *seed); err != nil {
+			return err
+		}
+		m.Tok = tok
 	}
-	m.Tok = tok
+	cfg := m.Config
 	fmt.Fprintf(stdout, "model: %d layers, %d channels, %d heads, context %d, %.2fM parameters\n", cfg.Layers, cfg.Channels, cfg.Heads, cfg.MaxSeq, float64(cfg.NumParams())/1e6)
 	bar := newProgress(stdout)
 	res, err := train.Run(train.New(m), ds, train.Options{Steps: *steps, Batch: *batch, Seq: *seq, Seed: *seed, Out: *out,

@@ -37,6 +37,19 @@ func TestTrainSmoke(t *testing.T) {
 	stdout, errs, code = runCLI(t, args...)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, stdout, "trained 6 steps")
+	// -init continues from the checkpoint's weights and tokenizer, on new
+	// data, with a fresh optimiser and schedule, into a new file.
+	out2 := filepath.Join(t.TempDir(), "m2.ponder")
+	stdout, errs, code = runCLI(t, "train", "react-tiny", "-init", out, "-out", out2, "-traces", "200", "-steps", "2", "-seq", "96", "-batch", "2", "-seed", "2")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "trained 2 steps")
+	m2, err := localmodel.Load(out2)
+	require.NoError(t, err)
+	assert.Equal(t, m.Config, m2.Config)
+	assert.Equal(t, m.Tok.VocabSize(), m2.Tok.VocabSize())
+	_, errs, code = runCLI(t, "train", "react-tiny", "-init", filepath.Join(t.TempDir(), "none.ponder"), "-out", out2)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "none.ponder")
 	_, _, code = runCLI(t, "train", "gpt5")
 	assert.Equal(t, 2, code)
 }

@@ -151,7 +151,10 @@ func (n *nfa) span(src []byte) (frag, error) {
 	return frag{in, out}, nil
 }
 
-var wordRE = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
+var (
+	wordRE    = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
+	nameRunRE = regexp.MustCompile(`\p{Lu}[\p{L}\p{N}]*(?: \p{Lu}[\p{L}\p{N}]*)+`)
+)
 
 // words adds a fragment for a sequence of the words (with letters) and
 // exact numbers of src, separated by spaces and simple punctuation. A number
@@ -159,8 +162,30 @@ var wordRE = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
 // a number that is not in src ("1" "," "1" must not make "1,1").
 func (n *nfa) words(src string) (frag, error) {
 	wordSet, numSet := map[string]bool{}, map[string]bool{}
-	for _, w := range wordRE.FindAllString(src, -1) {
-		wordSet[w] = true
+	// Proper names are copied whole: a word that occurs in src only inside
+	// runs of capitalised words ("Rhode Island", "New York") is not an item
+	// on its own, the run is; so a copy cannot stop at "Rhode" or graft
+	// "New" onto another name.
+	inRun := make([]bool, len(src))
+	for _, r := range nameRunRE.FindAllStringIndex(src, -1) {
+		run := src[r[0]:r[1]]
+		wordSet[run] = true
+		// At a sentence start the first word may be an ordinary word
+		// capitalised ("Is Rhode Island..."; "is" occurs in lower case
+		// elsewhere): then the rest of the run is a name as well.
+		first, rest, _ := strings.Cut(run, " ")
+		if before := strings.TrimRight(src[:r[0]], " "); (before == "" || strings.ContainsAny(before[len(before)-1:], ".?!:\n\"")) &&
+			lowerWord(src, strings.ToLower(first)) {
+			wordSet[rest] = true
+		}
+		for i := r[0]; i < r[1]; i++ {
+			inRun[i] = true
+		}
+	}
+	for _, r := range wordRE.FindAllStringIndex(src, -1) {
+		if !inRun[r[0]] {
+			wordSet[src[r[0]:r[1]]] = true
+		}
 	}
 	for _, num := range Numbers(src) {
 		numSet[num] = true
@@ -203,8 +228,23 @@ func (n *nfa) words(src string) (frag, error) {
 	for _, s := range []int{afterWord, afterNum, anyNext, wordNext} {
 		n.epsilon(s, end)
 	}
-	link(afterNum, []rune{'.', '.'}, end)
+	// A period after a number ends the line or a sentence: "had 941,474.
+	// Now I..." (a space must follow, so no decimals can be glued on).
+	numPeriod := n.add()
+	link(afterNum, []rune{'.', '.'}, numPeriod)
+	n.epsilon(numPeriod, end)
+	link(numPeriod, []rune{' ', ' '}, anyNext)
 	return frag{in, end}, nil
+}
+
+// lowerWord reports whether w occurs in src as a whole word.
+func lowerWord(src, w string) bool {
+	for _, m := range wordRE.FindAllString(src, -1) {
+		if m == w {
+			return true
+		}
+	}
+	return false
 }
 
 // trie adds a fragment matching exactly one of the strings, sharing prefixes.

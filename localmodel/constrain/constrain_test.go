@@ -174,8 +174,19 @@ func TestSpansTemplatesChoicesAndForcing(t *testing.T) {
 	require.NoError(t, err)
 	for s, want := range map[string]bool{"population of California": true, "California (39,538,223)": true, "Observation": true,
 		"Californiahad": false, "population of Texas": false, "39,538,224": false, "had  a": true, "": false,
-		"2020,2020": false, "39,538,223 / 2020": true, "2020.": true, "39.538": false} {
+		"2020,2020": false, "39,538,223 / 2020": true, "2020.": true, "39.538": false,
+		"39,538,223. Observation": true, "39,538,223.2020": false, "2020. 2020": true} {
 		assert.Equal(t, want, accepts(t, words, s), "words %q", s)
+	}
+	// Proper names are whole items: "Rhode" alone and "New Alaska" are out;
+	// "Island" stays a word because it also occurs on its own.
+	names, err := Compile(&llm.Constraint{Kind: llm.ConstraintSpan, Words: true,
+		Source: "Question: Is Rhode Island's population larger than New York's or Alaska's? Island life is good.\nObservation: New Carrow had a population of 12."})
+	require.NoError(t, err)
+	for s, want := range map[string]bool{"larger than Rhode Island": true, "larger than Rhode": false, "Rhode Island's population": true,
+		"New York": true, "New Alaska": false, "York": false, "Alaska's population": true, "Island": true, "Rhode Island Island": true,
+		"New Carrow": true, "Carrow": false} {
+		assert.Equal(t, want, accepts(t, names, s), "names %q", s)
 	}
 	any, err := Compile(&llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: []*llm.Constraint{{Kind: llm.ConstraintChoice, Choices: []string{"a"}}, {Kind: llm.ConstraintRegex, Regex: `b+`}}})
 	require.NoError(t, err)

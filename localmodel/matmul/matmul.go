@@ -22,12 +22,9 @@ import (
 // o < outDim. in is rows×inDim, w is outDim×inDim, out is rows×outDim;
 // bias may be nil. It uses up to Threads goroutines.
 func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
-	if rows == 0 || outDim == 0 {
+	if !shapesFit(out, in, w, rows, inDim, outDim) {
 		return
 	}
-	_ = out[rows*outDim-1]
-	_ = in[rows*inDim-1]
-	_ = w[outDim*inDim-1]
 	threads := Threads()
 	// Split the output columns into per-thread stripes (multiples of 4).
 	stripes := min(threads, (outDim+3)/4)
@@ -49,6 +46,26 @@ func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
 		}(lo, hi)
 	}
 	wg.Wait()
+}
+
+// MatMulSerial is MatMul in the calling goroutine, for callers that
+// parallelise over many small products themselves (attention heads).
+func MatMulSerial(out, in, w, bias []float32, rows, inDim, outDim int) {
+	if shapesFit(out, in, w, rows, inDim, outDim) {
+		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim)
+	}
+}
+
+// shapesFit reports whether there is work, and panics (an index out of
+// range, before any goroutine starts) if a slice is too short for it.
+func shapesFit(out, in, w []float32, rows, inDim, outDim int) bool {
+	if rows == 0 || outDim == 0 {
+		return false
+	}
+	_ = out[rows*outDim-1]
+	_ = in[rows*inDim-1]
+	_ = w[outDim*inDim-1]
+	return true
 }
 
 var threads = runtime.GOMAXPROCS(0)

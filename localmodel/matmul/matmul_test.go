@@ -49,9 +49,13 @@ func testMatMul(t *testing.T) {
 			want := make([]float32, rows*outDim)
 			got := make([]float32, rows*outDim)
 			naive(want, in, w, bias, rows, inDim, outDim)
-			for _, th := range []int{1, 2, 3} {
-				SetThreads(th)
-				MatMul(got, in, w, bias, rows, inDim, outDim)
+			for _, th := range []int{0, 1, 2, 3} {
+				if th == 0 { // the serial entry point
+					MatMulSerial(got, in, w, bias, rows, inDim, outDim)
+				} else {
+					SetThreads(th)
+					MatMul(got, in, w, bias, rows, inDim, outDim)
+				}
 				for i := range want {
 					tol := 1e-4 * (1 + math.Sqrt(float64(inDim)))
 					if math.Abs(float64(got[i]-want[i])) > tol {

@@ -283,11 +283,7 @@ func matmulBackward(dinp, dweight, dbias, dout, inp, weight []float32, n, in, ou
 
 func transpose(x []float32, rows, cols int) []float32 {
 	out := make([]float32, rows*cols)
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			out[c*rows+r] = x[r*cols+c]
-		}
-	}
+	transposeInto(out, x, rows, cols)
 	return out
 }
 
@@ -336,105 +332,147 @@ func geluGrad(x float32) float32 {
 }
 
 // attentionFwd: causal multi-head attention of each row b, saving the
-// softmax probabilities in att (B,NH,T,T).
+// softmax probabilities in att (B,NH,T,T). Each (row, head) pair is three
+// matrix products on the matmul core (scores = Q·Kᵀ, softmax, out = P·V)
+// over gathered contiguous copies of its Q, K and V; the products run over
+// the whole T×T square, masked afterwards, because the vector kernel on the
+// full square beats scalar loops over the causal triangle by far.
 func attentionFwd(out, att, qkv []float32, B, T, C, NH int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	overRows(B, func(b int) {
+	overPairs(B*NH, 4*T*hs, func(pair int, buf []float32) {
+		b, h := pair/NH, pair%NH
+		q, k, vT, o := carve(&buf, T*hs), carve(&buf, T*hs), carve(&buf, hs*T), carve(&buf, T*hs)
 		for t := 0; t < T; t++ {
-			for h := 0; h < NH; h++ {
-				q := qkv[(b*T+t)*3*C+h*hs : (b*T+t)*3*C+(h+1)*hs]
-				row := att[((b*NH+h)*T+t)*T : ((b*NH+h)*T+t+1)*T]
-				maxv := float32(math.Inf(-1))
-				for t2 := 0; t2 <= t; t2++ {
-					k := qkv[(b*T+t2)*3*C+C+h*hs : (b*T+t2)*3*C+C+(h+1)*hs]
-					row[t2] = matmul.Dot(q, k) * scale
-					maxv = max(maxv, row[t2])
-				}
-				var sum float32
-				for t2 := 0; t2 <= t; t2++ {
-					row[t2] = float32(math.Exp(float64(row[t2] - maxv)))
-					sum += row[t2]
-				}
-				for t2 := 0; t2 <= t; t2++ {
-					row[t2] /= sum
-				}
-				for t2 := t + 1; t2 < T; t2++ {
-					row[t2] = 0
-				}
-				o := out[(b*T+t)*C+h*hs : (b*T+t)*C+(h+1)*hs]
-				for i := range o {
-					o[i] = 0
-				}
-				for t2 := 0; t2 <= t; t2++ {
-					v := qkv[(b*T+t2)*3*C+2*C+h*hs : (b*T+t2)*3*C+2*C+(h+1)*hs]
-					for i := range o {
-						o[i] += row[t2] * v[i]
-					}
-				}
+			base := (b*T+t)*3*C + h*hs
+			copy(q[t*hs:(t+1)*hs], qkv[base:base+hs])
+			copy(k[t*hs:(t+1)*hs], qkv[base+C:base+C+hs])
+			for i := 0; i < hs; i++ {
+				vT[i*T+t] = qkv[base+2*C+i]
+			}
+		}
+		p := att[pair*T*T : (pair+1)*T*T]
+		matmul.MatMulSerial(p, q, k, nil, T, hs, T)
+		for t := 0; t < T; t++ {
+			row := p[t*T : (t+1)*T]
+			maxv := float32(math.Inf(-1))
+			for t2 := 0; t2 <= t; t2++ {
+				row[t2] *= scale
+				maxv = max(maxv, row[t2])
+			}
+			var sum float32
+			for t2 := 0; t2 <= t; t2++ {
+				row[t2] = float32(math.Exp(float64(row[t2] - maxv)))
+				sum += row[t2]
+			}
+			inv := 1 / sum
+			for t2 := 0; t2 <= t; t2++ {
+				row[t2] *= inv
+			}
+			clear(row[t+1:])
+		}
+		matmul.MatMulSerial(o, p, vT, nil, T, T, hs)
+		for t := 0; t < T; t++ {
+			copy(out[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs], o[t*hs:(t+1)*hs])
+		}
+	})
+}
+
+// attentionBwd accumulates dqkv from dout, per (row, head) pair with the
+// same products as the forward pass: dP = dO·Vᵀ, dV = Pᵀ·dO, the softmax
+// backward, then dQ = dS·K and dK = dSᵀ·Q.
+func attentionBwd(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
+	hs := C / NH
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	overPairs(B*NH, 10*T*hs+3*T*T, func(pair int, buf []float32) {
+		b, h := pair/NH, pair%NH
+		q, k, v := carve(&buf, T*hs), carve(&buf, T*hs), carve(&buf, T*hs)
+		qT, kT, do, doT := carve(&buf, hs*T), carve(&buf, hs*T), carve(&buf, T*hs), carve(&buf, hs*T)
+		for t := 0; t < T; t++ {
+			base := (b*T+t)*3*C + h*hs
+			copy(q[t*hs:(t+1)*hs], qkv[base:base+hs])
+			copy(k[t*hs:(t+1)*hs], qkv[base+C:base+C+hs])
+			copy(v[t*hs:(t+1)*hs], qkv[base+2*C:base+2*C+hs])
+			copy(do[t*hs:(t+1)*hs], dout[(b*T+t)*C+h*hs:(b*T+t)*C+(h+1)*hs])
+			for i := 0; i < hs; i++ {
+				qT[i*T+t], kT[i*T+t], doT[i*T+t] = q[t*hs+i], k[t*hs+i], do[t*hs+i]
+			}
+		}
+		p := att[pair*T*T : (pair+1)*T*T]
+		dp, ds, sT := carve(&buf, T*T), carve(&buf, T*T), carve(&buf, T*T)
+		matmul.MatMulSerial(dp, do, v, nil, T, hs, T) // dp[t][t2] = do_t·v_t2
+		// dV[t2] = Σt p[t][t2]·do[t]: Pᵀ as the input rows.
+		transposeInto(sT, p, T, T)
+		dv := carve(&buf, T*hs)
+		matmul.MatMulSerial(dv, sT, doT, nil, T, T, hs)
+		// Softmax backward, with the score scale folded in.
+		for t := 0; t < T; t++ {
+			row, drow, srow := p[t*T:(t+1)*T], dp[t*T:(t+1)*T], ds[t*T:(t+1)*T]
+			var dot float32
+			for t2 := 0; t2 <= t; t2++ {
+				dot += row[t2] * drow[t2]
+			}
+			for t2 := 0; t2 <= t; t2++ {
+				srow[t2] = row[t2] * (drow[t2] - dot) * scale
+			}
+			clear(srow[t+1:])
+		}
+		dq, dk := carve(&buf, T*hs), carve(&buf, T*hs)
+		matmul.MatMulSerial(dq, ds, kT, nil, T, T, hs)
+		transposeInto(sT, ds, T, T)
+		matmul.MatMulSerial(dk, sT, qT, nil, T, T, hs)
+		for t := 0; t < T; t++ {
+			base := (b*T+t)*3*C + h*hs
+			for i := 0; i < hs; i++ {
+				dqkv[base+i] += dq[t*hs+i]
+				dqkv[base+C+i] += dk[t*hs+i]
+				dqkv[base+2*C+i] += dv[t*hs+i]
 			}
 		}
 	})
 }
 
-// overRows runs f for each batch row, spread over the matmul core's threads
-// (rows write disjoint memory).
-func overRows(B int, f func(b int)) {
-	w := min(matmul.Threads(), B)
+// overPairs runs f for i < n, spread over the matmul core's threads (each
+// i writes disjoint memory). Each worker has its own scratch of scratch
+// floats, reused for every i it runs; f carves it up with carve.
+func overPairs(n, scratch int, f func(i int, buf []float32)) {
+	w := min(matmul.Threads(), n)
 	var wg sync.WaitGroup
 	for k := 0; k < w; k++ {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
-			for b := k; b < B; b += w {
-				f(b)
+			buf := make([]float32, scratch)
+			for i := k; i < n; i += w {
+				f(i, buf)
 			}
 		}(k)
 	}
 	wg.Wait()
 }
 
-// attentionBwd accumulates dqkv from dout.
-func attentionBwd(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
-	hs := C / NH
-	scale := float32(1 / math.Sqrt(float64(hs)))
-	overRows(B, func(b int) {
-		datt := make([]float32, T)
-		dpre := make([]float32, T)
-		for t := 0; t < T; t++ {
-			for h := 0; h < NH; h++ {
-				row := att[((b*NH+h)*T+t)*T : ((b*NH+h)*T+t+1)*T]
-				do := dout[(b*T+t)*C+h*hs : (b*T+t)*C+(h+1)*hs]
-				// out = Σ att·v: datt and dv.
-				for t2 := 0; t2 <= t; t2++ {
-					v := qkv[(b*T+t2)*3*C+2*C+h*hs : (b*T+t2)*3*C+2*C+(h+1)*hs]
-					dv := dqkv[(b*T+t2)*3*C+2*C+h*hs : (b*T+t2)*3*C+2*C+(h+1)*hs]
-					datt[t2] = matmul.Dot(do, v)
-					for i := range dv {
-						dv[i] += row[t2] * do[i]
-					}
-				}
-				// softmax backward.
-				var dot float32
-				for t2 := 0; t2 <= t; t2++ {
-					dot += row[t2] * datt[t2]
-				}
-				for t2 := 0; t2 <= t; t2++ {
-					dpre[t2] = row[t2] * (datt[t2] - dot)
-				}
-				// pre = q·k·scale: dq and dk.
-				q := qkv[(b*T+t)*3*C+h*hs : (b*T+t)*3*C+(h+1)*hs]
-				dq := dqkv[(b*T+t)*3*C+h*hs : (b*T+t)*3*C+(h+1)*hs]
-				for t2 := 0; t2 <= t; t2++ {
-					k := qkv[(b*T+t2)*3*C+C+h*hs : (b*T+t2)*3*C+C+(h+1)*hs]
-					dk := dqkv[(b*T+t2)*3*C+C+h*hs : (b*T+t2)*3*C+C+(h+1)*hs]
-					d := dpre[t2] * scale
-					for i := 0; i < hs; i++ {
-						dq[i] += d * k[i]
-						dk[i] += d * q[i]
-					}
+// carve takes the next k floats off *buf (stale values: callers write
+// every element they read).
+func carve(buf *[]float32, k int) []float32 {
+	s := (*buf)[:k:k]
+	*buf = (*buf)[k:]
+	return s
+}
+
+// transposeInto writes src (rows×cols) transposed into dst, in 16×16
+// tiles so both sides stay in cache.
+func transposeInto(dst, src []float32, rows, cols int) {
+	const tile = 16
+	for r0 := 0; r0 < rows; r0 += tile {
+		r1 := min(r0+tile, rows)
+		for c0 := 0; c0 < cols; c0 += tile {
+			c1 := min(c0+tile, cols)
+			for r := r0; r < r1; r++ {
+				row := src[r*cols : (r+1)*cols]
+				for c := c0; c < c1; c++ {
+					dst[c*rows+r] = row[c]
 				}
 			}
 		}
-	})
+	}
 }

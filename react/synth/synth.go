@@ -237,7 +237,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 // Vocabulary is every word the traces' thoughts, actions and answers use
 // besides place names and numbers: a constrained agent running the trained
 // model grounds its lines in the question, the observations and this.
-const Vocabulary = "I need the population area land of Now I divide add subtract the two numbers with calculator by " +
+const Vocabulary = "I need the population area land of Now I divide add subtract the two numbers with calculator by had has a total " +
 	"I now know final answer The question names place itself no tool is needed s about times combined and is larger " +
 	"by population density people per square mile miles"
 
@@ -273,6 +273,21 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 		}
 		return extract(obs, place, attr)
 	}
+	// The thought after each search first restates the figure in the
+	// observation's own words ("Utah had a population of 3,271,616."): a
+	// verbatim copy, which a small transformer learns early (its attention
+	// continues a sequence it has seen), rather than a lookup of "the
+	// number after 'population of'" from scratch; later steps then copy the
+	// figure from a line that is about nothing else.
+	restate := func(place, attr, v string) string {
+		switch attr {
+		case "area":
+			return fmt.Sprintf("%s has a total area of %s square miles.", place, v)
+		case "land area":
+			return fmt.Sprintf("%s has a land area of %s square miles.", place, v)
+		}
+		return fmt.Sprintf("%s had a population of %s.", place, v)
+	}
 	switch t.Kind {
 	case NoTool:
 		final("The question names the place itself; no tool is needed.", t.A)
@@ -285,29 +300,29 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 		if t.Attr == "area" {
 			unit = " square miles"
 		}
-		final("I now know the final answer.", fmt.Sprintf("The %s of %s is %s%s.", t.Attr, t.A, v, unit))
+		final(restate(t.A, t.Attr, v)+" I now know the final answer.", fmt.Sprintf("The %s of %s is %s%s.", t.Attr, t.A, v, unit))
 	case Density:
 		p, err := lookup(t.A, "population", fmt.Sprintf("I need the population of %s.", t.A))
 		if err != nil {
 			return nil, err
 		}
-		land, err := lookup(t.A, "land area", fmt.Sprintf("Now I need the land area of %s.", t.A))
+		land, err := lookup(t.A, "land area", restate(t.A, "population", p)+fmt.Sprintf(" Now I need the land area of %s.", t.A))
 		if err != nil {
 			return nil, err
 		}
-		res, _ := act("I divide the population by the land area.", "calculator", p+" / "+land)
+		res, _ := act(restate(t.A, "land area", land)+" I divide the population by the land area.", "calculator", p+" / "+land)
 		final("I now know the final answer.", fmt.Sprintf("The population density of %s is about %s people per square mile.", t.A, truncate1(parse(res))))
 	default:
 		va, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, t.A))
 		if err != nil {
 			return nil, err
 		}
-		vb, err := lookup(t.B, t.Attr, fmt.Sprintf("Now I need the %s of %s.", t.Attr, t.B))
+		vb, err := lookup(t.B, t.Attr, restate(t.A, t.Attr, va)+fmt.Sprintf(" Now I need the %s of %s.", t.Attr, t.B))
 		if err != nil {
 			return nil, err
 		}
 		op, verb := map[string]string{Ratio: "/", Sum: "+", Difference: "-"}[t.Kind], map[string]string{Ratio: "divide", Sum: "add", Difference: "subtract"}[t.Kind]
-		res, _ := act(fmt.Sprintf("I %s the two numbers with the calculator.", verb), "calculator", va+" "+op+" "+vb)
+		res, _ := act(restate(t.B, t.Attr, vb)+fmt.Sprintf(" I %s the two numbers with the calculator.", verb), "calculator", va+" "+op+" "+vb)
 		x := parse(res)
 		var ans string
 		switch t.Kind {
@@ -334,11 +349,11 @@ func extract(obs, place, attr string) (string, error) {
 	var marker, unit string
 	switch attr {
 	case "population":
-		marker, unit = place+" had a population of ", "."
+		marker, unit = place+" had a population of ", " at the "
 	case "area":
 		marker, unit = place+" has a total area of ", " square miles"
 	case "land area":
-		marker, unit = "square miles, of which ", " square miles are land"
+		marker, unit = place+" has a land area of ", " square miles"
 	}
 	i := strings.Index(obs, marker)
 	if i < 0 {

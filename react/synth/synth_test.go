@@ -118,7 +118,7 @@ func TestTracesPassTheAgentConstraint(t *testing.T) {
 		require.NoError(t, err)
 		user := "Question: " + task.Question + "\n"
 		for _, s := range steps {
-			c := react.StepConstraint(w.Tools.Names(), user+"\n"+Vocabulary, true)
+			c := react.StepConstraint(w.Tools, user+"\n"+Vocabulary, true)
 			prog, err := constrain.Compile(c)
 			require.NoError(t, err)
 			line := strings.TrimSuffix(s.Render(), "Observation: "+s.Observation+"\n")

@@ -142,12 +142,15 @@ func StatePassages(s State) []retrieval.Document {
 		return retrieval.Document{ID: id + "/" + suffix, Title: title, Text: text, Source: "us-states", Metadata: m}
 	}
 	return []retrieval.Document{
-		doc("overview", s.Name, fmt.Sprintf("%s (%s) is %s. Its capital is %s. %s %s has %d electoral votes, and its highest point is %s feet above sea level.",
-			s.Name, s.Abbr, kind, s.Capital, admitted, s.Name, s.ElectoralVotes, Group(float64(s.PeakElevationFt), 0))),
-		doc("population", s.Name+" population", fmt.Sprintf("According to the 2020 United States census, %s had a population of %s. Its capital, %s, had a population of %s.",
-			s.Name, Group(float64(s.Population), 0), s.Capital, Group(float64(s.CapitalPopulation), 0))),
-		doc("area", s.Name+" area", fmt.Sprintf("%s has a total area of %s square miles, of which %s square miles are land and %s square miles are water.",
-			s.Name, Group(s.TotalArea, 2), Group(s.LandArea, 2), Group(s.WaterArea, 2))),
+		doc("overview", s.Name, fmt.Sprintf("%s (%s) is %s. Its capital is %s, with %s residents in 2020. %s %s has %d electoral votes, and its highest point is %s feet above sea level.",
+			s.Name, s.Abbr, kind, s.Capital, Group(float64(s.CapitalPopulation), 0), admitted, s.Name, s.ElectoralVotes, Group(float64(s.PeakElevationFt), 0))),
+		// The figure comes first and is the passage's only large number: a
+		// reader (or a small model) copying "the number after 'population
+		// of'" gets it right.
+		doc("population", s.Name+" population", fmt.Sprintf("%s had a population of %s at the 2020 United States census.",
+			s.Name, Group(float64(s.Population), 0))),
+		doc("area", s.Name+" area", fmt.Sprintf("%s has a total area of %s square miles. %s has a land area of %s square miles and a water area of %s square miles.",
+			s.Name, Group(s.TotalArea, 2), s.Name, Group(s.LandArea, 2), Group(s.WaterArea, 2))),
 		doc("economy", s.Name+" economy and education", fmt.Sprintf("In 2022 the per capita income in %s was $%s, and %.1f%% of its residents aged 25 and over held a bachelor's degree or higher.",
 			s.Name, Group(float64(s.IncomePerCapita), 0), 100*s.BachelorsShare)),
 		doc("climate", s.Name+" climate and health", fmt.Sprintf("%s averages %.0f days a year with frost (1991-2020 normals). Life expectancy at birth there was %.1f years in 2021, and the homicide rate was %.2f per 100,000 residents in 2022. %s",
