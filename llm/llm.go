@@ -152,7 +152,9 @@ type Constraint struct {
 	// Source text and NumbersOnly, for ConstraintSpan. With Words, the
 	// span may be any sequence of words (with letters) and exact numbers
 	// that occur in Source, joined by spaces and simple punctuation: looser
-	// than a contiguous span, still grounded.
+	// than a contiguous span, still grounded. Numbers keep their written
+	// form (a decimal may be shortened); a run of capitalised words in
+	// Source ("Rhode Island") is copied whole.
 	Source      string `json:"source,omitempty"`
 	NumbersOnly bool   `json:"numbers_only,omitempty"`
 	Words       bool   `json:"words,omitempty"`

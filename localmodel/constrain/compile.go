@@ -187,7 +187,10 @@ func (n *nfa) words(src string) (frag, error) {
 			wordSet[src[r[0]:r[1]]] = true
 		}
 	}
-	for _, num := range Numbers(src) {
+	// Numbers as written only: a copy keeps its thousands separators, so
+	// "39538223" cannot stand in for "733,391"'s neighbour by accident.
+	for _, num := range numberRE.FindAllString(src, -1) {
+		num = strings.TrimRight(num, ",")
 		numSet[num] = true
 		// Shorter decimals of a number: "53.911519" also gives "53.9" and
 		// "53.91", so an answer can round the way people write it.
