@@ -55,6 +55,9 @@ type Agent struct {
 	Timeout          time.Duration // for the whole run (0: the context's)
 	StepTokens       int           // max tokens per model turn (default 400)
 	Temperature      *float64      // default greedy (0)
+	// Seed makes sampled runs reproducible where the backend honours
+	// seeds: step i is sent with seed Seed*1000+i.
+	Seed *int64
 
 	// OnStep, when set, receives each step as soon as it is complete.
 	OnStep func(Step)
@@ -267,6 +270,9 @@ func (r *run) text(ctx context.Context) error {
 			msgs, context = msgs[1:], user
 		}
 		req := r.request(msgs)
+		if r.Seed != nil {
+			req.Seed = llm.Seed(*r.Seed*1000 + int64(i))
+		}
 		if r.Constrained {
 			// Result markers ("[1] ") number passages; they are not data an
 			// argument or answer may copy.

@@ -65,7 +65,7 @@ func evalSets(n int, seed uint64) ([]evalSet, error) {
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "react" {
-		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-constrained=true|false] [-n 300]")
+		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-tiny] [-constrained=true|false|both] [-vote 5] [-n 300] [-v]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("eval react", flag.ContinueOnError)
@@ -76,6 +76,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	n := fs.Int("n", 100, "questions per set")
 	seed := fs.Uint64("seed", 1001, "seed of the held-out world and the questions (training used 1)")
 	verbose := fs.Bool("v", false, "print each failure")
+	votes := fs.Int("vote", 5, "add a column: self-consistency over this many sampled constrained runs (0: none)")
 	tiny := fs.Bool("tiny", false, "run the agent the way the tiny model was trained (no system prompt, one passage per search, its vocabulary); default: on for the bundled model, so a checkpoint of 'ponder train react-tiny' needs -tiny")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
@@ -111,6 +112,17 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return res.Answer, err
 		}
 	}
+	voteRun := func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
+		a := &react.Agent{Model: m, Tools: s.tools, Constrained: true, MaxSteps: 6, Timeout: time.Minute}
+		if bundled {
+			a.Bare, a.Vocabulary, a.StepTokens = true, synth.Vocabulary, 120
+		}
+		res, err := (&react.Vote{Agent: a, N: *votes}).Run(ctx, t.Question)
+		if res == nil {
+			return "", err
+		}
+		return res.Answer, err
+	}
 	system1 := func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
 		prompt := "Question: " + t.Question + "\nThought: I now know the final answer.\nFinal Answer: "
 		if !bundled {
@@ -128,6 +140,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *constrained != "false" {
 		methods = append(methods, method{"ReAct + constraints", agentRun(true)})
+		if *votes > 1 {
+			methods = append(methods, method{fmt.Sprintf("+ vote of %d", *votes), voteRun})
+		}
 	}
 	name := *be + " " + *model
 	if backend.Bundled(*be, *model) {

@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	native := fs.Bool("native", false, "use native function calling instead of the text format")
 	traceFile := fs.String("trace", "", "write the JSON-lines trace to `FILE`")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	votes := fs.Int("vote", 0, "run the agent this many times with sampling and answer by plurality (self-consistency; 0: one greedy run)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,16 +68,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	tr := trace.New()
-	fmt.Fprintf(stdout, "Question: %s\n", *q)
-	res, err := agent.Run(trace.WithTracer(ctx, tr), *q)
-	if *traceFile != "" {
+	defer func() {
+		if *traceFile == "" {
+			return
+		}
 		if f, ferr := os.Create(*traceFile); ferr == nil {
 			_ = tr.WriteJSONL(f)
 			f.Close()
 		} else {
 			fmt.Fprintln(stderr, "california-alaska:", ferr)
 		}
+	}()
+	fmt.Fprintf(stdout, "Question: %s\n", *q)
+	if *votes > 1 {
+		v, err := (&react.Vote{Agent: agent, N: *votes}).Run(trace.WithTracer(ctx, tr), *q)
+		if err != nil {
+			fmt.Fprintln(stderr, "california-alaska:", err)
+			return 1
+		}
+		for i, r := range v.Runs {
+			if r != nil && r.Answer != "" && v.Errors[i] == nil {
+				fmt.Fprintf(stdout, "run %d: %s\n", i+1, r.Answer)
+			} else {
+				fmt.Fprintf(stdout, "run %d: no answer (%v)\n", i+1, v.Errors[i])
+			}
+		}
+		fmt.Fprintf(stdout, "\nAnswer: %s\n(%.0f%% of %d runs agree)\n", v.Answer, 100*v.Agreement, len(v.Runs))
+		return 0
 	}
+	res, err := agent.Run(trace.WithTracer(ctx, tr), *q)
 	if err != nil {
 		fmt.Fprintln(stderr, "california-alaska:", err)
 		return 1

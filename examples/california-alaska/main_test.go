@@ -39,6 +39,7 @@ func TestExampleOverTheWire(t *testing.T) {
 		{[]string{"-q", "How many times larger is Texas's area than Rhode Island's?"}, []string{"Action: search[area of Rhode Island]", fmt.Sprintf("Answer: Texas's area is about %.1f times Rhode Island's.", st["Texas"].TotalArea/st["Rhode Island"].TotalArea)}},
 		{[]string{"-q", "What is the combined population of Ohio and Iowa?", "-native"}, []string{"Answer: The sum of Ohio and Iowa is " + corpus.Group(float64(st["Ohio"].Population+st["Iowa"].Population), 0) + "."}},
 		{[]string{"-q", "What is the population density of New Jersey?"}, []string{fmt.Sprintf("about %.1f people per square mile", st["New Jersey"].Density())}},
+		{[]string{"-vote", "3"}, []string{"run 3: California's population is about 53.9 times Alaska's.", "Answer: California's population is about 53.9 times Alaska's.\n(100% of 3 runs agree)"}},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

@@ -229,7 +229,7 @@ func findFact(f fact, obs []observation) (string, bool) {
 }
 
 func landArea(state string, obs []observation) string {
-	re := regexp.MustCompile(regexp.QuoteMeta(state) + ` has a total area of [\d,.]+ square miles, of which ([\d,.]+) square miles are land`)
+	re := regexp.MustCompile(regexp.QuoteMeta(state) + ` has a land area of ([\d,.]+) square miles`)
 	for _, o := range obs {
 		if m := re.FindStringSubmatch(o.text); m != nil {
 			return m[1]
