@@ -52,8 +52,12 @@ func retrieverFor(s *retrieval.Store, mode string) (retrieval.Retriever, error) 
 		return s.Lexical(), nil
 	case "mmr":
 		return &retrieval.MMR{Base: s.Hybrid(), Store: s}, nil
+	case "relative":
+		h := s.Hybrid()
+		h.Fusion = retrieval.RelativeScore
+		return h, nil
 	}
-	return nil, fmt.Errorf("unknown -mode %q (want hybrid, vector, bm25 or mmr)", mode)
+	return nil, fmt.Errorf("unknown -mode %q (want hybrid, relative, vector, bm25 or mmr)", mode)
 }
 
 func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,7 +119,7 @@ func ragQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "store file")
 	k := fs.Int("k", 5, "results")
-	mode := fs.String("mode", "hybrid", "hybrid, vector, bm25 or mmr")
+	mode := fs.String("mode", "hybrid", "hybrid, relative (hybrid with relative-score fusion), vector, bm25 or mmr")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -219,7 +223,7 @@ func ragEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	queriesPath := fs.String("queries", "", "BEIR queries.jsonl")
 	qrelsPath := fs.String("qrels", "", "BEIR qrels TSV")
 	k := fs.Int("k", 10, "largest cut-off for recall")
-	mode := fs.String("mode", "all", "hybrid, vector, bm25, mmr or all")
+	mode := fs.String("mode", "all", "hybrid, relative, vector, bm25, mmr or all")
 	chunk := fs.Int("chunk", 400, "max words per chunk")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -254,7 +258,7 @@ func ragEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "corpus %d documents, %d chunks; ingest %.0f chunks/s; %d queries\n", len(docs), st.Chunks, float64(st.Chunks)/dt.Seconds(), len(queries))
 	modes := []string{*mode}
 	if *mode == "all" {
-		modes = []string{"bm25", "vector", "hybrid", "mmr"}
+		modes = []string{"bm25", "vector", "hybrid", "relative", "mmr"}
 	}
 	ks := []int{1, 5}
 	if *k > 5 {

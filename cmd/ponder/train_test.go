@@ -59,10 +59,11 @@ func TestEvalReactSmall(t *testing.T) {
 	t.Setenv("OPENAI_BASE_URL", "")
 	t.Setenv("OPENAI_API_KEY", "")
 	t.Setenv("PONDER_LOCAL_WEIGHTS", "")
-	out, errs, code := runCLI(t, "eval", "react", "-n", "3")
+	out, errs, code := runCLI(t, "eval", "react", "-n", "3", "-vote", "2")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "held-out synthetic places")
 	assert.Contains(t, out, "real US states (50 + DC)")
 	assert.Contains(t, out, "ReAct + constraints")
+	assert.Contains(t, out, "+ vote of 2")
 	assert.Contains(t, out, "/3")
 }
