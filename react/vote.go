@@ -73,7 +73,8 @@ func (v *Vote) Run(ctx context.Context, question string) (*VoteResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("react: vote: %w", err)
 	}
-	first := map[string]string{}
+	first := map[string]string{} // each key's first answer
+	order := map[string]int{}    // and the run that reached it first
 	for i, r := range res.Runs {
 		if res.Errors[i] != nil || r == nil || r.Answer == "" {
 			continue
@@ -81,7 +82,7 @@ func (v *Vote) Run(ctx context.Context, question string) (*VoteResult, error) {
 		k := key(r.Answer)
 		res.Votes[k]++
 		if _, ok := first[k]; !ok {
-			first[k] = r.Answer
+			first[k], order[k] = r.Answer, i
 		}
 	}
 	if len(res.Votes) == 0 {
@@ -91,15 +92,7 @@ func (v *Vote) Run(ctx context.Context, question string) (*VoteResult, error) {
 	for k := range res.Votes {
 		keys = append(keys, k)
 	}
-	// Most votes wins; a tie goes to the key some earlier run reached first.
-	order := map[string]int{}
-	for i, r := range res.Runs {
-		if r != nil && res.Errors[i] == nil && r.Answer != "" {
-			if _, ok := order[key(r.Answer)]; !ok {
-				order[key(r.Answer)] = i
-			}
-		}
-	}
+	// Most votes wins; a tie goes to the key an earlier run reached first.
 	sort.Slice(keys, func(i, j int) bool {
 		if res.Votes[keys[i]] != res.Votes[keys[j]] {
 			return res.Votes[keys[i]] > res.Votes[keys[j]]

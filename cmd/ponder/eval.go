@@ -99,13 +99,17 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		name string
 		run  func(ctx context.Context, s evalSet, t synth.Task) (string, error)
 	}
+	// newAgent is the agent every ReAct column runs (the vote runs copies).
+	newAgent := func(s evalSet, con bool) *react.Agent {
+		a := &react.Agent{Model: m, Tools: s.tools, Constrained: con, MaxSteps: 6, Timeout: time.Minute}
+		if bundled {
+			a.Bare, a.Vocabulary, a.StepTokens = true, synth.Vocabulary, 120
+		}
+		return a
+	}
 	agentRun := func(con bool) func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
 		return func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
-			a := &react.Agent{Model: m, Tools: s.tools, Constrained: con, MaxSteps: 6, Timeout: time.Minute}
-			if bundled {
-				a.Bare, a.Vocabulary, a.StepTokens = true, synth.Vocabulary, 120
-			}
-			res, err := a.Run(ctx, t.Question)
+			res, err := newAgent(s, con).Run(ctx, t.Question)
 			if res == nil {
 				return "", err
 			}
@@ -113,11 +117,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	voteRun := func(ctx context.Context, s evalSet, t synth.Task) (string, error) {
-		a := &react.Agent{Model: m, Tools: s.tools, Constrained: true, MaxSteps: 6, Timeout: time.Minute}
-		if bundled {
-			a.Bare, a.Vocabulary, a.StepTokens = true, synth.Vocabulary, 120
-		}
-		res, err := (&react.Vote{Agent: a, N: *votes}).Run(ctx, t.Question)
+		res, err := (&react.Vote{Agent: newAgent(s, true), N: *votes}).Run(ctx, t.Question)
 		if res == nil {
 			return "", err
 		}
