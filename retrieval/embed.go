@@ -15,7 +15,10 @@ import (
 // L2-normalised. A text with no features maps to a fixed unit vector, so a
 // zero vector never reaches the store (chromem would turn it into NaN).
 type HashEmbedder struct {
-	Dim int // default 384
+	// Dim is the vector length (default 1024). Words, bigrams and n-grams
+	// share it by hashing; at 384 their collisions cost the vector search
+	// on states-dev recall@5 0.928 against 0.990 at 1024.
+	Dim int
 	// MinGram..MaxGram are the character n-gram sizes (default 3..5);
 	// GramWeight scales them against whole words (default 0.35);
 	// BigramWeight scales word bigrams (default 0.5).
@@ -23,7 +26,7 @@ type HashEmbedder struct {
 	GramWeight, BigramWeight float64
 }
 
-func (h *HashEmbedder) dim() int { return def(h.Dim, 384) }
+func (h *HashEmbedder) dim() int { return def(h.Dim, 1024) }
 
 func def(v, d int) int {
 	if v <= 0 {
