@@ -103,7 +103,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	newAgent := func(s evalSet, con bool) *react.Agent {
 		a := &react.Agent{Model: m, Tools: s.tools, Constrained: con, MaxSteps: 6, Timeout: time.Minute}
 		if bundled {
-			a.Bare, a.Vocabulary, a.StepTokens = true, synth.Vocabulary, 120
+			synth.AsTrained(a)
 		}
 		return a
 	}

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// registered tool with arguments and answers grounded in the
 		// question and the observations.
 		agent.Tools, err = synth.StatesTools()
-		agent.Bare, agent.Constrained, agent.Vocabulary, agent.StepTokens = true, true, synth.Vocabulary, 120
+		synth.AsTrained(agent).Constrained = true
 	} else {
 		agent.Tools, err = tools.Builtin()
 		agent.Constrained = backend.Resolve(*be) == "local"

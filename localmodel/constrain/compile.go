@@ -152,8 +152,10 @@ func (n *nfa) span(src []byte) (frag, error) {
 }
 
 var (
-	wordRE    = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
-	nameRunRE = regexp.MustCompile(`\p{Lu}[\p{L}\p{N}]*(?: \p{Lu}[\p{L}\p{N}]*)+`)
+	wordRE = regexp.MustCompile(`[\p{L}][\p{L}\p{N}]*`)
+	// A name run may join capitalised words with "of" ("District of
+	// Columbia", "Isle of Man").
+	nameRunRE = regexp.MustCompile(`\p{Lu}[\p{L}\p{N}]*(?: (?:of )?\p{Lu}[\p{L}\p{N}]*)+`)
 )
 
 // words adds a fragment for a sequence of the words (with letters) and

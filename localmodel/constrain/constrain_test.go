@@ -188,6 +188,13 @@ func TestSpansTemplatesChoicesAndForcing(t *testing.T) {
 		"New Carrow": true, "Carrow": false} {
 		assert.Equal(t, want, accepts(t, names, s), "names %q", s)
 	}
+	dc, err := Compile(&llm.Constraint{Kind: llm.ConstraintSpan, Words: true,
+		Source: "Question: Which place does this question name: District of Columbia? Name the population of Utah."})
+	require.NoError(t, err)
+	for s, want := range map[string]bool{"District of Columbia": true, "District": false, "Columbia": false,
+		"population of Utah": true, "of Utah": true, "District of Utah": false} {
+		assert.Equal(t, want, accepts(t, dc, s), "of-names %q", s)
+	}
 	any, err := Compile(&llm.Constraint{Kind: llm.ConstraintAnyOf, AnyOf: []*llm.Constraint{{Kind: llm.ConstraintChoice, Choices: []string{"a"}}, {Kind: llm.ConstraintRegex, Regex: `b+`}}})
 	require.NoError(t, err)
 	assert.True(t, accepts(t, any, "a"))

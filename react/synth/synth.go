@@ -25,7 +25,12 @@ import (
 )
 
 var (
-	onsets  = []string{"b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "r", "s", "st", "t", "tr", "v", "w", "z", "al", "ar", "el", "or"}
+	// Onsets include bare vowels and rarer clusters: a model that never saw
+	// a name start with " I", " O" or " U" read "Iowa" as the pronoun "I"
+	// and failed on Iowa, Idaho, Illinois, Indiana, Ohio and Utah.
+	onsets = []string{"b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "r", "s", "st", "t", "tr", "v", "w", "z",
+		"al", "ar", "el", "or", "a", "e", "i", "o", "u", "id", "il", "in", "io", "ok", "om", "ut", "ur", "j", "y", "qu", "sh", "th", "wh",
+		"ph", "cl", "fl", "pl", "sc", "sp", "kl", "wy", "m", "n", "t"}
 	vowels  = []string{"a", "e", "i", "o", "u", "ia", "ea", "ou", "ai"}
 	codas   = []string{"", "", "n", "r", "s", "l", "nd", "rk", "th", "m", "x"}
 	endings = []string{"ia", "a", "o", "ey", "on", "ville", "land", "more", "wick", "dale", "field", "ton", "ford", "shire", "ana", "ota", "ado", "ina", "ippi", "ucky", "aska"}
@@ -240,6 +245,15 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 const Vocabulary = "I need the population area land of Now I divide add subtract the two numbers with calculator by had has a total " +
 	"I now know final answer The question names place itself no tool is needed s about times combined and is larger " +
 	"by population density people per square mile miles"
+
+// AsTrained sets a up to run a model trained on these traces the way it was
+// trained: no system prompt (Bare), grounded words drawn from the question,
+// the observations and Vocabulary, and at most 120 tokens a step. It leaves
+// Constrained, Tools and Model to the caller and returns a.
+func AsTrained(a *react.Agent) *react.Agent {
+	a.Bare, a.Vocabulary, a.StepTokens = true, Vocabulary, 120
+	return a
+}
 
 // truncate1 prints x with one decimal, truncated (what the agent copies
 // from a calculator result).
