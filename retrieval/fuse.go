@@ -152,6 +152,14 @@ func (m *MMR) Retrieve(ctx context.Context, query string, k int) ([]Result, erro
 		}
 		return (c.Score - lo) / (hi - lo)
 	}
+	// Each candidate's largest similarity to the picks so far is updated
+	// with the newest pick only, and norms are computed once: O(k·fetch)
+	// dot products instead of O(k²·fetch).
+	norms := make([]float64, len(cands))
+	for i, c := range cands {
+		norms[i] = math.Sqrt(float64(dot(c.Embedding, c.Embedding)))
+	}
+	maxSim := make([]float64, len(cands))
 	picked := make([]Result, 0, k)
 	used := make([]bool, len(cands))
 	for len(picked) < k && len(picked) < len(cands) {
@@ -160,32 +168,17 @@ func (m *MMR) Retrieve(ctx context.Context, query string, k int) ([]Result, erro
 			if used[i] {
 				continue
 			}
-			sim := 0.0
-			for _, p := range picked {
-				sim = math.Max(sim, cosine(c.Embedding, p.Embedding))
-			}
-			if v := lambda*rel(c) - (1-lambda)*sim; v > bestVal {
+			if v := lambda*rel(c) - (1-lambda)*maxSim[i]; v > bestVal {
 				best, bestVal = i, v
 			}
 		}
 		used[best] = true
 		picked = append(picked, cands[best])
+		for i, c := range cands {
+			if !used[i] && norms[i] > 0 && norms[best] > 0 && len(c.Embedding) == len(cands[best].Embedding) {
+				maxSim[i] = math.Max(maxSim[i], float64(dot(c.Embedding, cands[best].Embedding))/(norms[i]*norms[best]))
+			}
+		}
 	}
 	return picked, nil
-}
-
-func cosine(a, b []float32) float64 {
-	if len(a) == 0 || len(a) != len(b) {
-		return 0
-	}
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / math.Sqrt(na*nb)
 }

@@ -495,3 +495,10 @@ func TestLoadQrelsErrors(t *testing.T) {
 	_, err = LoadQueries(write(t, dir, "q.jsonl", "{\"_id\":\"1\",\"text\":\"a\"}\n{\"text\":\"b\"}\n"))
 	assert.ErrorContains(t, err, `line 2: needs "_id"`)
 }
+
+func cosine(a, b []float32) float64 {
+	if n := math.Sqrt(float64(dot(a, a)) * float64(dot(b, b))); n > 0 {
+		return float64(dot(a, b)) / n
+	}
+	return 0
+}
