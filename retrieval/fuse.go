@@ -175,7 +175,7 @@ func (m *MMR) Retrieve(ctx context.Context, query string, k int) ([]Result, erro
 		used[best] = true
 		picked = append(picked, cands[best])
 		for i, c := range cands {
-			if !used[i] && norms[i] > 0 && norms[best] > 0 && len(c.Embedding) == len(cands[best].Embedding) {
+			if !used[i] && norms[i] > 0 && norms[best] > 0 { // dot is 0 for vectors of unequal length
 				maxSim[i] = math.Max(maxSim[i], float64(dot(c.Embedding, cands[best].Embedding))/(norms[i]*norms[best]))
 			}
 		}

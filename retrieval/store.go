@@ -152,15 +152,11 @@ func (s *Store) loadManifest() error {
 	}
 	// A store built with another embedder (or another HashEmbedder.Dim)
 	// cannot be searched with this one: say so instead of ranking garbage.
-	if v, err := s.embedder.Embed(context.Background(), []string{"dimension probe"}); err != nil {
+	if v, err := s.embedFunc()(context.Background(), "dimension probe"); err != nil {
 		return fmt.Errorf("retrieval: store %s: embedding a probe: %w", s.path, err)
-	} else if len(v) != 1 || len(v[0]) != len(probe.Embedding) {
-		got := 0
-		if len(v) == 1 {
-			got = len(v[0])
-		}
+	} else if len(v) != len(probe.Embedding) {
 		return fmt.Errorf("retrieval: store %s holds %d-dimensional embeddings but the embedder gives %d: reopen it with the embedder that built it, or ingest again into a new file",
-			s.path, len(probe.Embedding), got)
+			s.path, len(probe.Embedding), len(v))
 	}
 	all, err := s.col.QueryEmbedding(context.Background(), probe.Embedding, n, nil, nil)
 	if err != nil {

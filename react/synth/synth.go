@@ -27,7 +27,9 @@ import (
 var (
 	// Onsets include bare vowels and rarer clusters: a model that never saw
 	// a name start with " I", " O" or " U" read "Iowa" as the pronoun "I"
-	// and failed on Iowa, Idaho, Illinois, Indiana, Ohio and Utah.
+	// and failed on Iowa, Idaho, Illinois, Indiana, Ohio and Utah. The
+	// repeated "m", "n" and "t" keep those common onsets more frequent
+	// (the shipped model's worlds were drawn from this exact list).
 	onsets = []string{"b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "r", "s", "st", "t", "tr", "v", "w", "z",
 		"al", "ar", "el", "or", "a", "e", "i", "o", "u", "id", "il", "in", "io", "ok", "om", "ut", "ur", "j", "y", "qu", "sh", "th", "wh",
 		"ph", "cl", "fl", "pl", "sc", "sp", "kl", "wy", "m", "n", "t"}
