@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/ponder-go/ponder/llm"
@@ -14,11 +13,9 @@ import (
 
 // Backend serves a Model as an llm.Model and llm.Streamer.
 //
-// Chat messages are rendered as plain text, the way a completion model
-// reads them: each message's content in order, separated by a blank line,
-// and the model continues after the last one (so an agent's scratchpad in
-// the last user message is simply continued). Every constraint kind is
-// enforced token by token (see localmodel/constrain).
+// Chat messages are rendered with the model's chat template, or as plain
+// text for a completion model (see RenderMessages). Every constraint kind
+// is enforced token by token (see localmodel/constrain).
 type Backend struct {
 	Model *Model
 	Name  string
@@ -52,22 +49,9 @@ func (b *Backend) matcher(c *llm.Constraint) (*constrain.Matcher, error) {
 	if b.matchers == nil || len(b.matchers) > 256 {
 		b.matchers = map[string]*constrain.Matcher{}
 	}
-	eot, ok := b.Model.Tok.SpecialID(EndOfText)
-	if !ok {
-		eot = -1
-	}
-	m := constrain.NewMatcher(prog, b.index, eot)
+	m := constrain.NewMatcher(prog, b.index, b.Model.stopToken())
 	b.matchers[string(key)] = m
 	return m, nil
-}
-
-// RenderMessages is the documented chat template.
-func RenderMessages(msgs []llm.Message) string {
-	parts := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		parts = append(parts, m.Content)
-	}
-	return strings.Join(parts, "\n\n")
 }
 
 // Generate implements llm.Model.
@@ -91,9 +75,13 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 	if len(req.Tools) > 0 {
 		return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: "native function calling is not supported by the local runtime; use the text-mode agent"}
 	}
-	prompt := b.Model.Tok.Encode(RenderMessages(req.Messages))
-	if len(prompt) >= b.Model.Config.MaxSeq {
-		return nil, &llm.Error{Kind: llm.ErrContextLength, Backend: "local", Msg: fmt.Sprintf("prompt of %d tokens does not fit the context of %d", len(prompt), b.Model.Config.MaxSeq)}
+	prompt, err := b.Model.EncodeChat(req.Messages)
+	if err != nil {
+		return nil, &llm.Error{Kind: llm.ErrBadRequest, Backend: "local", Msg: "chat template", Err: err}
+	}
+	ctxLen := b.Model.ContextLength()
+	if len(prompt) >= ctxLen {
+		return nil, &llm.Error{Kind: llm.ErrContextLength, Backend: "local", Msg: fmt.Sprintf("prompt of %d tokens does not fit the context of %d", len(prompt), ctxLen)}
 	}
 	temp := b.DefaultTemperature
 	if req.Temperature != nil {
@@ -111,7 +99,7 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 	if o.MaxTokens <= 0 {
 		o.MaxTokens = 256
 	}
-	if room := b.Model.Config.MaxSeq - len(prompt); o.MaxTokens > room {
+	if room := ctxLen - len(prompt); o.MaxTokens > room {
 		o.MaxTokens = room
 	}
 	if fn != nil {

@@ -1,4 +1,4 @@
-package localmodel
+package localmodel_test
 
 import (
 	"context"
@@ -13,8 +13,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/constrain"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
+
+// tinyModelCtx is a random two-layer GPT-2 with GPT-2's tokenizer and a
+// context of ctx tokens, its embeddings scaled so greedy text varies.
+func tinyModelCtx(t testing.TB, ctx int) *localmodel.Model {
+	t.Helper()
+	net, err := gpt2.NewRandom(gpt2.Config{MaxSeq: ctx, Vocab: 50257, PaddedVocab: 50304, Layers: 2, Heads: 2, Channels: 16}, 7)
+	require.NoError(t, err)
+	for i := range net.Params.WTE {
+		net.Params.WTE[i] *= 20
+	}
+	tok, err := tokenizer.GPT2()
+	require.NoError(t, err)
+	eot, _ := tok.SpecialID(tokenizer.EndOfText)
+	return &localmodel.Model{Net: net, Tok: tok, Stops: []int32{eot}, Arch: "gpt2"}
+}
 
 // randomRegex builds a bounded regex (so a random model must finish).
 func randomRegex(r *rand.Rand, depth int) string {
@@ -83,7 +101,7 @@ func TestConstrainedGenerationProperty(t *testing.T) {
 	m := tinyModelCtx(t, 256)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))
-	eot, _ := m.Tok.SpecialID(EndOfText)
+	eot, _ := m.Tok.SpecialID(tokenizer.EndOfText)
 	ix := m.ConstraintIndex()
 	n, total, stopped := 12, 0, 0
 	if testing.Short() {
@@ -99,8 +117,8 @@ func TestConstrainedGenerationProperty(t *testing.T) {
 			prog, err := constrain.Compile(c)
 			require.NoError(t, err, constrain.Describe(c))
 			mt := constrain.NewMatcher(prog, ix, eot)
-			out, _, err := m.Generate(ctx, m.Tok.Encode("Answer:"), GenerateOptions{MaxTokens: 200, N: 2, Constraint: mt,
-				Sampling: Sampling{Temperature: 1, Seed: uint64(i)}})
+			out, _, err := m.Generate(ctx, m.Tok.Encode("Answer:"), localmodel.GenerateOptions{MaxTokens: 200, N: 2, Constraint: mt,
+				Sampling: localmodel.Sampling{Temperature: 1, Seed: uint64(i)}})
 			require.NoError(t, err)
 			for _, s := range out {
 				walkMasks(t, mt, []byte(s.Text)) // never dead, never stuck
@@ -125,7 +143,7 @@ func TestConstrainedGenerationProperty(t *testing.T) {
 
 func TestConstrainedBackendAndTemplates(t *testing.T) {
 	m := tinyModelCtx(t, 256)
-	be := &Backend{Model: m}
+	be := &localmodel.Backend{Model: m}
 	ctx := context.Background()
 	obs := "Observation: California had a population of 39,538,223 and Alaska 733,391."
 	tmpl := &llm.Constraint{Kind: llm.ConstraintTemplate, Segments: []llm.Segment{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
 	"github.com/ponder-go/ponder/react"
 )
 
@@ -19,9 +20,9 @@ import (
 // numbers from the context, or a final answer. Unconstrained, it produces
 // noise.
 func TestConstrainedStepsOnLocalModel(t *testing.T) {
-	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 1024, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 16}, 9)
+	net, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 1024, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 16}, 9)
 	require.NoError(t, err)
-	m.Tok, err = localmodel.GPT2Tokenizer()
+	m, err := gpt2.Wrap(net, nil)
 	require.NoError(t, err)
 	be := &localmodel.Backend{Model: m}
 	var prompts []string

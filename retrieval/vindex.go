@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/ponder-go/ponder/localmodel/matmul"
+	"github.com/ponder-go/ponder/internal/matmul"
 )
 
 // vindex is a flat (exhaustive) cosine index over unit vectors. Its vectors

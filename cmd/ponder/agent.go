@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/trace"

@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/chain"
 	"github.com/ponder-go/ponder/llm"
-	"github.com/ponder-go/ponder/llm/backend"
 	"github.com/ponder-go/ponder/trace"
 )
 

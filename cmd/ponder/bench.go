@@ -14,8 +14,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
-	"github.com/ponder-go/ponder/localmodel"
-	"github.com/ponder-go/ponder/localmodel/matmul"
+	"github.com/ponder-go/ponder/internal/matmul"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
 )
 
 func init() {
@@ -82,12 +82,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	tw.Flush()
 
-	cfg := localmodel.GPT2Small
+	cfg := gpt2.GPT2Small
 	if *quick {
 		cfg.Layers = 2
 		shapes = shapes[:3]
 	}
-	m, err := localmodel.NewRandom(cfg, 1)
+	m, err := gpt2.NewRandom(cfg, 1)
 	if err != nil {
 		return err
 	}

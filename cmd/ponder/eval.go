@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
-	"github.com/ponder-go/ponder/llm/backend"
 	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/tools"

@@ -13,6 +13,8 @@ import (
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/constrain"
+	_ "github.com/ponder-go/ponder/localmodel/gpt2" // checkpoint formats
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
 func init() {
@@ -33,7 +35,7 @@ func tokenize(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	tok, err := localmodel.LoadTokenizer(*vocab)
+	tok, err := tokenizer.Load(*vocab)
 	if err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	tok, err := localmodel.LoadTokenizer(*vocab)
+	tok, err := tokenizer.Load(*vocab)
 	if err != nil {
 		return err
 	}
@@ -118,11 +120,11 @@ func logits(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer m.Close()
-	lg, err := m.Forward(m.NewState(), ids, true)
+	lg, err := m.Net.Forward(m.Net.NewState(), ids, true)
 	if err != nil {
 		return err
 	}
-	V := m.Config.Vocab
+	V := m.Net.VocabSize()
 	rows := make([][]float32, len(ids))
 	for i := range rows {
 		rows[i] = lg[i*V : (i+1)*V]
@@ -176,14 +178,10 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		eot, ok := m.Tok.SpecialID(localmodel.EndOfText)
-		if !ok {
-			eot = -1
-		}
-		opts.Constraint = constrain.NewMatcher(prog, m.ConstraintIndex(), eot)
+		opts.Constraint = constrain.NewMatcher(prog, m.ConstraintIndex(), stopToken(m))
 	}
 	fmt.Fprint(stdout, prompt)
-	out, _, err := m.Generate(ctx, m.Tok.Encode(prompt), opts)
+	out, _, err := m.Generate(ctx, m.EncodeText(prompt), opts)
 	fmt.Fprintln(stdout)
 	if err == nil && c != nil && out[0].FinishReason != llm.FinishStop {
 		return fmt.Errorf("the constrained output was cut at -n %d tokens before it was complete", *n)
@@ -200,7 +198,15 @@ func loadWithTokenizer(path string) (*localmodel.Model, error) {
 	}
 	if m.Tok == nil {
 		m.Close()
-		return nil, fmt.Errorf("%s: a %d-token vocabulary and no tokenizer of its own (GPT-2's 50,257 tokens get GPT-2's BPE)", path, m.Config.Vocab)
+		return nil, fmt.Errorf("%s: a %d-token vocabulary and no tokenizer of its own (GPT-2's 50,257 tokens get GPT-2's BPE)", path, m.Net.VocabSize())
 	}
 	return m, nil
+}
+
+// stopToken is the token a complete constraint may end on, or -1.
+func stopToken(m *localmodel.Model) int32 {
+	if len(m.Stops) > 0 {
+		return m.Stops[0]
+	}
+	return -1
 }

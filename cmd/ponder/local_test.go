@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
 )
 
 func withStdin(t *testing.T, s string) {
@@ -45,10 +45,10 @@ func TestTokenizeDetokenize(t *testing.T) {
 }
 
 func TestLogitsAndGenerate(t *testing.T) {
-	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 16, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
+	m, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 16, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "m.bin")
-	require.NoError(t, localmodel.WriteLLMC(path, m))
+	require.NoError(t, gpt2.WriteLLMC(path, m))
 	out, errs, code := runCLI(t, "logits", "-weights", path, "-tokens", "1,2,3")
 	require.Equal(t, 0, code, errs)
 	var rows [][]float32
@@ -81,10 +81,10 @@ func TestLogitsAndGenerate(t *testing.T) {
 
 // The local backend answers through the same CLI path as remote ones.
 func TestAskWithLocalWeights(t *testing.T) {
-	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 64, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
+	m, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 64, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "m.bin")
-	require.NoError(t, localmodel.WriteLLMC(path, m))
+	require.NoError(t, gpt2.WriteLLMC(path, m))
 	t.Setenv("OPENAI_BASE_URL", "")
 	t.Setenv("OPENAI_API_KEY", "")
 	t.Setenv("PONDER_LOCAL_WEIGHTS", path)
@@ -106,10 +106,10 @@ func TestBenchQuick(t *testing.T) {
 }
 
 func TestServeCommand(t *testing.T) {
-	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 64, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
+	m, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 64, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 8}, 3)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "m.bin")
-	require.NoError(t, localmodel.WriteLLMC(path, m))
+	require.NoError(t, gpt2.WriteLLMC(path, m))
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan int)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/retrieval"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ponder-go/ponder/localmodel"
-	"github.com/ponder-go/ponder/localmodel/serve"
+	"github.com/ponder-go/ponder/serve"
 )
 
 func init() {
@@ -48,7 +48,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "serving %s (%d layers, %d channels) on http://%s/v1\n", name, m.Config.Layers, m.Config.Channels, l.Addr())
+	fmt.Fprintf(stdout, "serving %s (%s, context %d) on http://%s/v1\n", name, m.Arch, m.ContextLength(), l.Addr())
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
-	"github.com/ponder-go/ponder/llm/backend"
 	"github.com/ponder-go/ponder/tot/game24"
 	"github.com/ponder-go/ponder/tot/game24/game24test"
 )

@@ -8,7 +8,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 	"github.com/ponder-go/ponder/localmodel/train"
 	"github.com/ponder-go/ponder/react/synth"
 )
@@ -19,7 +20,7 @@ func init() {
 
 // TinyConfig is the shape of the bundled agent model (vocabulary set by the
 // trained tokenizer).
-var TinyConfig = localmodel.Config{MaxSeq: 512, Layers: 4, Heads: 4, Channels: 128}
+var TinyConfig = gpt2.Config{MaxSeq: 512, Layers: 4, Heads: 4, Channels: 128}
 
 func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "react-tiny" {
@@ -52,30 +53,29 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var start *localmodel.Model
-	var tok *localmodel.Tokenizer
+	var start *gpt2.Model
+	var tok *tokenizer.BPE
 	if *initFrom != "" {
 		data, err := os.ReadFile(*initFrom)
 		if err != nil {
 			return err
 		}
-		if start, err = localmodel.LoadBytes(data); err != nil {
+		if start, tok, err = gpt2.Read(data); err != nil {
 			return fmt.Errorf("train: -init %s: %w", *initFrom, err)
 		}
-		if start.Tok == nil {
+		if tok == nil {
 			return fmt.Errorf("train: -init %s: the checkpoint has no tokenizer (want one written by 'ponder train')", *initFrom)
 		}
-		tok = start.Tok
 	} else {
 		texts := make([]string, 0, 3000)
 		for i := 0; i < len(ex) && i < 3000; i++ {
 			texts = append(texts, ex[i].Text)
 		}
-		if tok, err = localmodel.TrainBPE(texts, *vocab, true, localmodel.EndOfText); err != nil {
+		if tok, err = tokenizer.TrainBPE(texts, *vocab, true, tokenizer.EndOfText); err != nil {
 			return err
 		}
 	}
-	eot, _ := tok.SpecialID(localmodel.EndOfText)
+	eot, _ := tok.SpecialID(tokenizer.EndOfText)
 	ds := &train.Dataset{}
 	longest := 0
 	for _, e := range ex {
@@ -96,15 +96,14 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg := TinyConfig
 		cfg.Layers, cfg.Channels = *layers, *channels
 		cfg.Vocab, cfg.PaddedVocab = tok.VocabSize(), tok.VocabSize()
-		if m, err = localmodel.NewRandom(cfg, *seed); err != nil {
+		if m, err = gpt2.NewRandom(cfg, *seed); err != nil {
 			return err
 		}
-		m.Tok = tok
 	}
 	cfg := m.Config
 	fmt.Fprintf(stdout, "model: %d layers, %d channels, %d heads, context %d, %.2fM parameters\n", cfg.Layers, cfg.Channels, cfg.Heads, cfg.MaxSeq, float64(cfg.NumParams())/1e6)
 	bar := newProgress(stdout)
-	res, err := train.Run(train.New(m), ds, train.Options{Steps: *steps, Batch: *batch, Seq: *seq, Seed: *seed, Out: *out,
+	res, err := train.Run(train.New(m, tok), ds, train.Options{Steps: *steps, Batch: *batch, Seq: *seq, Seed: *seed, Out: *out,
 		Schedule: train.Schedule{LR: *lr, MinLR: *lr / 10, Warmup: 100, Steps: *steps},
 		Budget:   time.Duration(*minutes * float64(time.Minute)),
 		OnStep: func(step, steps int, loss, tps float64) {

@@ -17,7 +17,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/tools"

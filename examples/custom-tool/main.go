@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ponder-go/ponder/llm/backend"
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/tools"
 )

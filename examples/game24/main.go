@@ -18,8 +18,8 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
-	"github.com/ponder-go/ponder/llm/backend"
 	"github.com/ponder-go/ponder/tot/game24"
 	"github.com/ponder-go/ponder/tot/game24/game24test"
 )

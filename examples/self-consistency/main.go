@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/chain"
-	"github.com/ponder-go/ponder/llm/backend"
 )
 
 // The problem and examples were written for Ponder (GSM8K style).

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ponder-go/ponder/localmodel"
+	_ "github.com/ponder-go/ponder/localmodel/gpt2" // the checkpoint's format
 )
 
 //go:embed react-tiny.ponder

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
 )
 
 // Dataset is a packed token stream with a loss weight per token (the weight
@@ -130,7 +130,7 @@ func Run(tr *Trainer, d *Dataset, o Options) (Result, error) {
 
 func (tr *Trainer) save(out string, losses []float64) error {
 	tmp := out + ".tmp"
-	if err := localmodel.SavePonder(tmp, tr.Model); err != nil {
+	if err := gpt2.SavePonder(tmp, tr.Model, tr.Tok); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {

@@ -12,8 +12,9 @@ import (
 	"math"
 	"sync"
 
-	"github.com/ponder-go/ponder/localmodel"
-	"github.com/ponder-go/ponder/localmodel/matmul"
+	"github.com/ponder-go/ponder/internal/matmul"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
 // acts are the activations of one forward pass that the backward pass needs.
@@ -31,7 +32,7 @@ type acts struct {
 	probs                         []float32 // (B,T,V)
 }
 
-func newActs(c localmodel.Config, B, T int) *acts {
+func newActs(c gpt2.Config, B, T int) *acts {
 	L, C, NH, V := c.Layers, c.Channels, c.Heads, c.Vocab
 	n := B * T
 	f := func(k int) []float32 { return make([]float32, k) }
@@ -56,23 +57,25 @@ type Batch struct {
 
 // Trainer holds a model, its gradients and AdamW state.
 type Trainer struct {
-	Model *localmodel.Model
+	Model *gpt2.Model
+	// Tok is saved with checkpoints (nil: GPT-2's).
+	Tok   *tokenizer.BPE
 	Grads []float32
 	m, v  []float32
 	Step  int
 	a     *acts
 }
 
-// New prepares training of m.
-func New(m *localmodel.Model) *Trainer {
+// New prepares training of m, whose checkpoints carry tok.
+func New(m *gpt2.Model, tok *tokenizer.BPE) *Trainer {
 	n := len(m.Flat())
-	return &Trainer{Model: m, Grads: make([]float32, n), m: make([]float32, n), v: make([]float32, n)}
+	return &Trainer{Model: m, Tok: tok, Grads: make([]float32, n), m: make([]float32, n), v: make([]float32, n)}
 }
 
-func (tr *Trainer) params() localmodel.Params { return tr.Model.Params }
+func (tr *Trainer) params() gpt2.Params { return tr.Model.Params }
 
 // grads views the gradient buffer with the parameters' layout.
-func (tr *Trainer) grads() localmodel.Params {
+func (tr *Trainer) grads() gpt2.Params {
 	p, _ := tr.Model.Config.Bind(tr.Grads)
 	return p
 }
@@ -288,7 +291,7 @@ func transpose(x []float32, rows, cols int) []float32 {
 }
 
 func layerNormFwd(out, mean, rstd, x, w, b []float32, n, C int) {
-	localmodel.LayerNorm(out, mean, rstd, x, w, b, n, C)
+	gpt2.LayerNorm(out, mean, rstd, x, w, b, n, C)
 }
 
 // layerNormBwd accumulates dinp, dw, db for out = LN(inp)·w + b.

@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
 )
 
-func tinyTrainer(t *testing.T, c localmodel.Config, seed uint64) *Trainer {
-	m, err := localmodel.NewRandom(c, seed)
+func tinyTrainer(t *testing.T, c gpt2.Config, seed uint64) *Trainer {
+	m, err := gpt2.NewRandom(c, seed)
 	require.NoError(t, err)
 	// Bigger random LayerNorm/bias values so every tensor's gradient is
 	// far from zero and the check is meaningful.
@@ -27,7 +27,7 @@ func tinyTrainer(t *testing.T, c localmodel.Config, seed uint64) *Trainer {
 			s[i] *= 10
 		}
 	}
-	return New(m)
+	return New(m, nil)
 }
 
 func batch(r *rand.Rand, B, T, V int) Batch {
@@ -43,7 +43,7 @@ func batch(r *rand.Rand, B, T, V int) Batch {
 
 // Every parameter tensor's gradient agrees with central finite differences.
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
-	c := localmodel.Config{MaxSeq: 8, Vocab: 13, PaddedVocab: 16, Layers: 2, Heads: 2, Channels: 8}
+	c := gpt2.Config{MaxSeq: 8, Vocab: 13, PaddedVocab: 16, Layers: 2, Heads: 2, Channels: 8}
 	tr := tinyTrainer(t, c, 3)
 	r := rand.New(rand.NewPCG(9, 9))
 	b := batch(r, 2, 6, c.Vocab)
@@ -87,11 +87,11 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 // On a toy corpus (a repeating pattern) the loss falls below a threshold
 // within a few hundred steps, and a fixed seed reproduces the run exactly.
 func TestLossFallsAndIsReproducible(t *testing.T) {
-	c := localmodel.Config{MaxSeq: 16, Vocab: 8, PaddedVocab: 8, Layers: 2, Heads: 2, Channels: 16}
+	c := gpt2.Config{MaxSeq: 16, Vocab: 8, PaddedVocab: 8, Layers: 2, Heads: 2, Channels: 16}
 	run := func() (float64, []float32) {
-		m, err := localmodel.NewRandom(c, 1)
+		m, err := gpt2.NewRandom(c, 1)
 		require.NoError(t, err)
-		tr := New(m)
+		tr := New(m, nil)
 		pattern := []int32{1, 2, 3, 4, 5, 6, 7, 0}
 		var loss float64
 		sched := Schedule{LR: 3e-2, MinLR: 3e-3, Warmup: 10, Steps: 200}
@@ -123,9 +123,9 @@ func TestScheduleAndErrors(t *testing.T) {
 	assert.InDelta(t, 1, s.At(9), 1e-9)
 	assert.InDelta(t, 0.55, s.At(60), 1e-9)
 	assert.InDelta(t, 0.1, s.At(110), 1e-9)
-	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 4, Vocab: 5, PaddedVocab: 5, Layers: 1, Heads: 1, Channels: 4}, 1)
+	m, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 4, Vocab: 5, PaddedVocab: 5, Layers: 1, Heads: 1, Channels: 4}, 1)
 	require.NoError(t, err)
-	tr := New(m)
+	tr := New(m, nil)
 	_, err = tr.Forward(Batch{B: 1, T: 8, Inputs: make([]int32, 8), Targets: make([]int32, 8), Weights: make([]float32, 8)})
 	assert.ErrorContains(t, err, "exceeds the context")
 	_, err = tr.Forward(Batch{B: 1, T: 2, Inputs: []int32{1, 9}, Targets: []int32{1, 1}, Weights: []float32{1, 1}})

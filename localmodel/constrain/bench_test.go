@@ -1,53 +1,25 @@
-package localmodel
+package constrain
 
 import (
 	"encoding/json"
 	"testing"
 
 	"github.com/ponder-go/ponder/llm"
-	"github.com/ponder-go/ponder/localmodel/constrain"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
-
-// BenchmarkDecode124M measures one KV-cached decode step on the GPT-2 124M
-// shape (random weights) after a 64-token prompt.
-//
-//	go test ./localmodel -run '^$' -bench Decode124M -benchtime 20x
-func BenchmarkDecode124M(b *testing.B) {
-	m, err := NewRandom(GPT2Small, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := m.NewState()
-	if _, err := m.Forward(st, make([]int32, 64), false); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if st.Pos >= GPT2Small.MaxSeq-1 {
-			b.StopTimer()
-			st = m.NewState()
-			m.Forward(st, make([]int32, 64), false)
-			b.StartTimer()
-		}
-		if _, err := m.Forward(st, []int32{int32(i % 1000)}, false); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
-}
 
 // BenchmarkMask measures the token mask over GPT-2's 50,257-token
 // vocabulary: "cold" computes a new automaton state's mask (then cached),
 // "warm" is the cached lookup a decode step pays once a state was seen.
 //
-//	go test ./localmodel -run '^$' -bench Mask -benchtime 200x
+//	go test ./localmodel/constrain -run '^$' -bench Mask -benchtime 200x
 func BenchmarkMask(b *testing.B) {
-	tok, err := GPT2Tokenizer()
+	tok, err := tokenizer.GPT2()
 	if err != nil {
 		b.Fatal(err)
 	}
-	eot, _ := tok.SpecialID(EndOfText)
-	ix := constrain.NewIndex(tok, eot)
+	eot, _ := tok.SpecialID(tokenizer.EndOfText)
+	ix := NewIndex(tok, eot)
 	schema := `{"type":"object","properties":{"name":{"type":"string","maxLength":20},"population":{"type":"integer"},"capital":{"type":"string"},"coastal":{"type":"boolean"}},"required":["name","population","capital","coastal"],"additionalProperties":false}`
 	cases := []struct {
 		name string
@@ -58,19 +30,19 @@ func BenchmarkMask(b *testing.B) {
 		{"json-schema", &llm.Constraint{Kind: llm.ConstraintJSONSchema, Schema: json.RawMessage(schema)}, `{"name":"California","population":39538223,"capital":"Sacramento","coastal":true}`},
 	}
 	for _, c := range cases {
-		prog, err := constrain.Compile(c.c)
+		prog, err := Compile(c.c)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run(c.name+"/cold", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				m := constrain.NewMatcher(prog, ix, eot)
+				m := NewMatcher(prog, ix, eot)
 				st := m.Advance(m.Start(), []byte(c.text[:i%len(c.text)]))
 				m.Mask(st)
 			}
 		})
 		b.Run(c.name+"/warm", func(b *testing.B) {
-			m := constrain.NewMatcher(prog, ix, eot)
+			m := NewMatcher(prog, ix, eot)
 			st := m.Advance(m.Start(), []byte(c.text[:len(c.text)/2]))
 			m.Mask(st)
 			b.ResetTimer()

@@ -13,6 +13,7 @@ import (
 	"github.com/ponder-go/ponder/llm/openai"
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/agentmodel"
+	_ "github.com/ponder-go/ponder/localmodel/gpt2" // llm.c, safetensors and Ponder checkpoints
 )
 
 // Bundled reports whether name resolves to the bundled local agent model
@@ -62,7 +63,7 @@ func Open(name, model string) (llm.Model, error) {
 			return nil, fmt.Errorf("backend local: %w", err)
 		}
 		if m.Tok == nil {
-			return nil, fmt.Errorf("backend local: %s has a %d-token vocabulary and no tokenizer of its own", path, m.Config.Vocab)
+			return nil, fmt.Errorf("backend local: %s has a %d-token vocabulary and no tokenizer of its own", path, m.Net.VocabSize())
 		}
 		return &localmodel.Backend{Model: m, Name: filepath.Base(path)}, nil
 	default:

@@ -1,4 +1,9 @@
-package localmodel
+// Package tokenizer holds the local runtime's tokenizers: byte-level BPE
+// (GPT-2's, trained ones, and GGUF/Hugging Face "gpt2"-model vocabularies
+// with their pre-tokenizers) and SentencePiece-style BPE with byte fallback
+// (Llama 2, TinyLlama, Mistral). All of them turn any byte string into ids
+// and back.
+package tokenizer
 
 import (
 	"encoding/json"
@@ -11,14 +16,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ponder-go/ponder/localmodel/constrain"
-	"github.com/ponder-go/ponder/localmodel/gpt2bpe"
+	"github.com/ponder-go/ponder/localmodel/tokenizer/gpt2bpe"
 )
 
-// Tokenizer is a byte-level BPE tokenizer, compatible with GPT-2 when built
+// BPE is a byte-level BPE tokenizer, compatible with GPT-2 when built
 // by GPT2Tokenizer and trainable with TrainBPE. Any byte string encodes and
 // decodes back to itself. Safe for concurrent use.
-type Tokenizer struct {
+type BPE struct {
 	tokens  [][]byte                 // id -> bytes
 	byBytes map[string]int32         // bytes -> id
 	merges  map[[2]int32]mergeResult // pair -> (rank, merged id)
@@ -79,26 +83,26 @@ func unicodeToBytes(s string) ([]byte, error) {
 
 var (
 	gpt2Once sync.Once
-	gpt2Tok  *Tokenizer
+	gpt2Tok  *BPE
 	gpt2Err  error
 )
 
 // GPT2Tokenizer returns GPT-2's tokenizer from the embedded files.
-func GPT2Tokenizer() (*Tokenizer, error) {
+func GPT2() (*BPE, error) {
 	gpt2Once.Do(func() { gpt2Tok, gpt2Err = LoadGPT2(gpt2bpe.Encoder, gpt2bpe.Merges) })
 	return gpt2Tok, gpt2Err
 }
 
 // LoadGPT2 builds a tokenizer from encoder.json and vocab.bpe contents.
-func LoadGPT2(encoderJSON, vocabBPE []byte) (*Tokenizer, error) {
+func LoadGPT2(encoderJSON, vocabBPE []byte) (*BPE, error) {
 	var enc map[string]int32
 	if err := json.Unmarshal(encoderJSON, &enc); err != nil {
-		return nil, fmt.Errorf("localmodel: encoder.json: %w", err)
+		return nil, fmt.Errorf("tokenizer: encoder.json: %w", err)
 	}
 	t := newTokenizer(len(enc))
 	for s, id := range enc {
 		if id < 0 || int(id) >= len(enc) {
-			return nil, fmt.Errorf("localmodel: encoder.json: id %d of %q out of range", id, s)
+			return nil, fmt.Errorf("tokenizer: encoder.json: id %d of %q out of range", id, s)
 		}
 		if s == EndOfText {
 			t.special[s] = id
@@ -107,14 +111,14 @@ func LoadGPT2(encoderJSON, vocabBPE []byte) (*Tokenizer, error) {
 		}
 		b, err := unicodeToBytes(s)
 		if err != nil {
-			return nil, fmt.Errorf("localmodel: encoder.json: token %q: %w", s, err)
+			return nil, fmt.Errorf("tokenizer: encoder.json: token %q: %w", s, err)
 		}
 		t.tokens[id] = b
 		t.byBytes[string(b)] = id
 	}
 	for id, b := range t.tokens {
 		if b == nil {
-			return nil, fmt.Errorf("localmodel: encoder.json: no token has id %d", id)
+			return nil, fmt.Errorf("tokenizer: encoder.json: no token has id %d", id)
 		}
 	}
 	lines := strings.Split(string(vocabBPE), "\n")
@@ -125,18 +129,18 @@ func LoadGPT2(encoderJSON, vocabBPE []byte) (*Tokenizer, error) {
 		}
 		a, b, ok := strings.Cut(l, " ")
 		if !ok {
-			return nil, fmt.Errorf("localmodel: vocab.bpe line %d: want two symbols, got %q", i+1, l)
+			return nil, fmt.Errorf("tokenizer: vocab.bpe line %d: want two symbols, got %q", i+1, l)
 		}
 		ab, err1 := unicodeToBytes(a)
 		bb, err2 := unicodeToBytes(b)
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("localmodel: vocab.bpe line %d: %w", i+1, err)
+			return nil, fmt.Errorf("tokenizer: vocab.bpe line %d: %w", i+1, err)
 		}
 		ia, okA := t.byBytes[string(ab)]
 		ib, okB := t.byBytes[string(bb)]
 		im, okM := t.byBytes[string(ab)+string(bb)]
 		if !okA || !okB || !okM {
-			return nil, fmt.Errorf("localmodel: vocab.bpe line %d: merge %q has a part or result missing from encoder.json", i+1, l)
+			return nil, fmt.Errorf("tokenizer: vocab.bpe line %d: merge %q has a part or result missing from encoder.json", i+1, l)
 		}
 		t.merges[[2]int32{ia, ib}] = mergeResult{rank, im}
 		rank++
@@ -144,35 +148,33 @@ func LoadGPT2(encoderJSON, vocabBPE []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-func newTokenizer(n int) *Tokenizer {
-	return &Tokenizer{tokens: make([][]byte, n), byBytes: map[string]int32{}, merges: map[[2]int32]mergeResult{},
+func newTokenizer(n int) *BPE {
+	return &BPE{tokens: make([][]byte, n), byBytes: map[string]int32{}, merges: map[[2]int32]mergeResult{},
 		special: map[string]int32{}, cache: map[string][]int32{}}
 }
 
-// ConstraintIndex returns the vocabulary index constraint masks walk (special
-// tokens left out), built once per model.
-func (m *Model) ConstraintIndex() *constrain.Index {
-	m.ixOnce.Do(func() {
-		var special []int32
-		for _, id := range m.Tok.special {
-			special = append(special, id)
-		}
-		m.ix = constrain.NewIndex(m.Tok, special...)
-	})
-	return m.ix
+// Specials lists the ids of the special tokens (constraints never offer them
+// as text).
+func (t *BPE) Specials() []int32 {
+	out := make([]int32, 0, len(t.special))
+	for _, id := range t.special {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // VocabSize is the number of token ids.
-func (t *Tokenizer) VocabSize() int { return len(t.tokens) }
+func (t *BPE) VocabSize() int { return len(t.tokens) }
 
 // SpecialID returns the id of a special token such as EndOfText.
-func (t *Tokenizer) SpecialID(s string) (int32, bool) {
+func (t *BPE) SpecialID(s string) (int32, bool) {
 	id, ok := t.special[s]
 	return id, ok
 }
 
 // Token returns the bytes of a token id.
-func (t *Tokenizer) Token(id int32) []byte {
+func (t *BPE) Token(id int32) []byte {
 	if id < 0 || int(id) >= len(t.tokens) {
 		return nil
 	}
@@ -180,7 +182,7 @@ func (t *Tokenizer) Token(id int32) []byte {
 }
 
 // Encode tokenizes text with special tokens treated as plain text.
-func (t *Tokenizer) Encode(text string) []int32 {
+func (t *BPE) Encode(text string) []int32 {
 	var out []int32
 	for _, w := range t.pretokenize(text) {
 		out = append(out, t.bpe(w)...)
@@ -190,7 +192,7 @@ func (t *Tokenizer) Encode(text string) []int32 {
 
 // EncodeSpecial is Encode with the special tokens (e.g. "<|endoftext|>")
 // encoded as their single ids wherever they appear.
-func (t *Tokenizer) EncodeSpecial(text string) []int32 {
+func (t *BPE) EncodeSpecial(text string) []int32 {
 	var out []int32
 	for len(text) > 0 {
 		at, which := -1, ""
@@ -210,11 +212,11 @@ func (t *Tokenizer) EncodeSpecial(text string) []int32 {
 }
 
 // Decode turns ids back into bytes; unknown ids are an error.
-func (t *Tokenizer) Decode(ids []int32) ([]byte, error) {
+func (t *BPE) Decode(ids []int32) ([]byte, error) {
 	var out []byte
 	for i, id := range ids {
 		if id < 0 || int(id) >= len(t.tokens) {
-			return out, fmt.Errorf("localmodel: token %d at position %d is outside the vocabulary of %d", id, i, len(t.tokens))
+			return out, fmt.Errorf("tokenizer: token %d at position %d is outside the vocabulary of %d", id, i, len(t.tokens))
 		}
 		out = append(out, t.tokens[id]...)
 	}
@@ -222,7 +224,7 @@ func (t *Tokenizer) Decode(ids []int32) ([]byte, error) {
 }
 
 // bpe encodes one pre-token.
-func (t *Tokenizer) bpe(word string) []int32 {
+func (t *BPE) bpe(word string) []int32 {
 	t.cacheMu.RLock()
 	ids, ok := t.cache[word]
 	t.cacheMu.RUnlock()
@@ -294,7 +296,7 @@ func class(r rune, size int) int {
 
 // pretokenize splits text the way GPT-2's regex does, written out by hand
 // because Go's regexp has no lookahead for the \s+(?!\S) branch.
-func (t *Tokenizer) pretokenize(s string) []string {
+func (t *BPE) pretokenize(s string) []string {
 	var out []string
 	i := 0
 	at := func(j int) (rune, int, int) {
@@ -381,7 +383,7 @@ type tokenizerFile struct {
 
 // MarshalJSON saves a tokenizer (ids 0..255 are the bytes; then merges in
 // rank order; then special tokens).
-func (t *Tokenizer) MarshalJSON() ([]byte, error) {
+func (t *BPE) MarshalJSON() ([]byte, error) {
 	f := tokenizerFile{Version: 1, Type: "bpe", SplitDigits: t.SplitDigits, Special: t.special}
 	type m struct {
 		rank int32
@@ -398,14 +400,14 @@ func (t *Tokenizer) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
-// ParseTokenizer reads a tokenizer saved with MarshalJSON.
-func ParseTokenizer(data []byte) (*Tokenizer, error) {
+// Parse reads a tokenizer saved with MarshalJSON.
+func Parse(data []byte) (*BPE, error) {
 	var f tokenizerFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("localmodel: tokenizer: %w", err)
+		return nil, fmt.Errorf("tokenizer: tokenizer: %w", err)
 	}
 	if f.Type != "bpe" || f.Version != 1 {
-		return nil, fmt.Errorf("localmodel: tokenizer: unsupported type %q version %d", f.Type, f.Version)
+		return nil, fmt.Errorf("tokenizer: tokenizer: unsupported type %q version %d", f.Type, f.Version)
 	}
 	t := newTokenizer(256)
 	t.SplitDigits = f.SplitDigits
@@ -417,12 +419,12 @@ func ParseTokenizer(data []byte) (*Tokenizer, error) {
 		a, err1 := unicodeToBytes(mg[0])
 		b, err2 := unicodeToBytes(mg[1])
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("localmodel: tokenizer merge %d: %w", i, err)
+			return nil, fmt.Errorf("tokenizer: tokenizer merge %d: %w", i, err)
 		}
 		ia, okA := t.byBytes[string(a)]
 		ib, okB := t.byBytes[string(b)]
 		if !okA || !okB {
-			return nil, fmt.Errorf("localmodel: tokenizer merge %d (%q %q) uses an unknown token", i, mg[0], mg[1])
+			return nil, fmt.Errorf("tokenizer: tokenizer merge %d (%q %q) uses an unknown token", i, mg[0], mg[1])
 		}
 		id := int32(len(t.tokens))
 		merged := append(append([]byte{}, a...), b...)
@@ -438,7 +440,7 @@ func ParseTokenizer(data []byte) (*Tokenizer, error) {
 	for _, s := range specials {
 		id := f.Special[s]
 		if int(id) != len(t.tokens) {
-			return nil, fmt.Errorf("localmodel: tokenizer: special token %q has id %d, want %d", s, id, len(t.tokens))
+			return nil, fmt.Errorf("tokenizer: tokenizer: special token %q has id %d, want %d", s, id, len(t.tokens))
 		}
 		t.tokens = append(t.tokens, []byte(s))
 		t.special[s] = id
@@ -446,21 +448,21 @@ func ParseTokenizer(data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-// LoadTokenizer reads "gpt2" (the embedded GPT-2 tokenizer) or a file
-// written by SaveTokenizer.
-func LoadTokenizer(nameOrPath string) (*Tokenizer, error) {
+// Load reads "gpt2" (the embedded GPT-2 tokenizer) or a file
+// written by Save.
+func Load(nameOrPath string) (*BPE, error) {
 	if nameOrPath == "" || nameOrPath == "gpt2" {
-		return GPT2Tokenizer()
+		return GPT2()
 	}
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {
-		return nil, fmt.Errorf("localmodel: %w", err)
+		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	return ParseTokenizer(data)
+	return Parse(data)
 }
 
-// SaveTokenizer writes t as JSON.
-func SaveTokenizer(t *Tokenizer, path string) error {
+// Save writes t as JSON.
+func Save(t *BPE, path string) error {
 	b, err := t.MarshalJSON()
 	if err != nil {
 		return err

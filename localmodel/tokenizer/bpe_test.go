@@ -1,4 +1,4 @@
-package localmodel
+package tokenizer
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestGPT2TestVectors(t *testing.T) {
-	tok, err := GPT2Tokenizer()
+	tok, err := GPT2()
 	require.NoError(t, err)
 	require.Equal(t, 50257, tok.VocabSize())
 	data, err := os.ReadFile("gpt2bpe/test-vectors.json")
@@ -38,7 +38,7 @@ func TestGPT2TestVectors(t *testing.T) {
 }
 
 func TestSpecialTokensOnlyWhereAsked(t *testing.T) {
-	tok, err := GPT2Tokenizer()
+	tok, err := GPT2()
 	require.NoError(t, err)
 	eot, ok := tok.SpecialID(EndOfText)
 	require.True(t, ok)
@@ -54,7 +54,7 @@ func TestSpecialTokensOnlyWhereAsked(t *testing.T) {
 }
 
 func TestPretokenizerEdgeCases(t *testing.T) {
-	tok, err := GPT2Tokenizer()
+	tok, err := GPT2()
 	require.NoError(t, err)
 	cases := map[string][]string{
 		"Hello world": {"Hello", " world"},
@@ -73,7 +73,7 @@ func TestPretokenizerEdgeCases(t *testing.T) {
 }
 
 func FuzzTokenizerRoundTrip(f *testing.F) {
-	tok, err := GPT2Tokenizer()
+	tok, err := GPT2()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -122,8 +122,8 @@ func TestTrainBPESplitsDigitsAndRoundTrips(t *testing.T) {
 	assert.Less(t, len(ids), len("population of 1,234,567"), "merges shorten the text")
 
 	path := filepath.Join(t.TempDir(), "tok.json")
-	require.NoError(t, SaveTokenizer(tok, path))
-	back, err := LoadTokenizer(path)
+	require.NoError(t, Save(tok, path))
+	back, err := Load(path)
 	require.NoError(t, err)
 	for _, s := range append(corpus, "unseen Zebra 42 \xff") {
 		assert.Equal(t, tok.Encode(s), back.Encode(s))
@@ -133,7 +133,7 @@ func TestTrainBPESplitsDigitsAndRoundTrips(t *testing.T) {
 	}
 	assert.True(t, back.SplitDigits)
 
-	_, err = ParseTokenizer([]byte(`{"version":1,"type":"bpe","merges":[["a","zz"]]}`))
+	_, err = Parse([]byte(`{"version":1,"type":"bpe","merges":[["a","zz"]]}`))
 	assert.ErrorContains(t, err, "unknown token")
 	_, err = TrainBPE(corpus, 10, true)
 	assert.Error(t, err)

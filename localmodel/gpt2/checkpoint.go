@@ -1,11 +1,9 @@
-package localmodel
+package gpt2
 
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"regexp"
@@ -13,93 +11,71 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
-// ErrCorrupt is wrapped by every weight-loading error about the file's
-// content (as opposed to I/O errors).
-var ErrCorrupt = errors.New("invalid checkpoint")
+// ErrCorrupt is localmodel.ErrCorrupt: wrapped by every error about a
+// file's content.
+var ErrCorrupt = localmodel.ErrCorrupt
 
 const llmcMagic = 20240326
 
-// Load reads a checkpoint in any supported format: llm.c's GPT-2 format
-// (recognised by its magic number), Hugging Face GPT-2 safetensors, or
-// Ponder's own safetensors (metadata format "ponder-gpt2", which carries its
-// config and tokenizer). llm.c and Ponder files are memory-mapped, not
-// copied; Hugging Face files are transposed into memory once.
-func Load(path string) (*Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("localmodel: %w", err)
-	}
-	defer f.Close()
-	var head [8]byte
-	if _, err := io.ReadFull(f, head[:]); err != nil {
-		return nil, fmt.Errorf("localmodel: %s: %w: file too short to be a checkpoint (%v)", path, ErrCorrupt, err)
-	}
-	st, err := f.Stat()
+func init() {
+	localmodel.RegisterFormat(localmodel.Format{Name: "llm.c",
+		Match: func(head []byte) bool { return len(head) >= 4 && binary.LittleEndian.Uint32(head) == llmcMagic },
+		Load:  func(data []byte) (*localmodel.Model, error) { return wrap(loadLLMC(data)) }})
+	localmodel.RegisterFormat(localmodel.Format{Name: "safetensors", Match: isSafetensors,
+		Load: func(data []byte) (*localmodel.Model, error) { return wrap(loadSafetensors(data)) }})
+}
+
+// isSafetensors recognises a safetensors header: a little-endian length,
+// then JSON.
+func isSafetensors(head []byte) bool {
+	return len(head) >= 9 && binary.LittleEndian.Uint64(head) < 1<<32 && head[8] == '{'
+}
+
+func wrap(m *Model, tok *tokenizer.BPE, err error) (*localmodel.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, unmap, err := mapFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("localmodel: mapping %s: %w", path, err)
-	}
-	var m *Model
-	if binary.LittleEndian.Uint32(head[:4]) == llmcMagic {
-		m, err = loadLLMC(data)
-	} else {
-		m, err = loadSafetensors(data)
-	}
-	if err != nil {
-		unmap()
-		return nil, fmt.Errorf("localmodel: %s: %w", path, err)
-	}
-	if m.flat != nil && len(data) > 0 && !inside(m.flat, data) {
-		unmap() // the weights were copied (Hugging Face layout)
-	} else {
-		m.close = unmap
-	}
-	if m.Tok == nil && m.Config.Vocab == 50257 {
-		m.Tok, err = GPT2Tokenizer()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return Wrap(m, tok)
 }
 
-// LoadBytes reads a checkpoint held in memory (for example one embedded
-// with go:embed). The model views the bytes where alignment allows, so they
-// must not change while it is in use.
-func LoadBytes(data []byte) (*Model, error) {
-	if len(data) < 8 {
-		return nil, fmt.Errorf("localmodel: %w: %d bytes is too short to be a checkpoint", ErrCorrupt, len(data))
-	}
-	var m *Model
+// Wrap makes a runtime model of a network and its tokenizer: tok, or
+// GPT-2's for a 50,257-token vocabulary when tok is nil. Its stop token is
+// the tokenizer's end of text.
+func Wrap(m *Model, tok *tokenizer.BPE) (*localmodel.Model, error) {
 	var err error
-	if binary.LittleEndian.Uint32(data[:4]) == llmcMagic {
-		m, err = loadLLMC(data)
-	} else {
-		m, err = loadSafetensors(data)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("localmodel: %w", err)
-	}
-	if m.Tok == nil && m.Config.Vocab == 50257 {
-		if m.Tok, err = GPT2Tokenizer(); err != nil {
+	if tok == nil && m.Config.Vocab == 50257 {
+		if tok, err = tokenizer.GPT2(); err != nil {
 			return nil, err
 		}
 	}
-	return m, nil
+	lm := &localmodel.Model{Net: m, Arch: "gpt2"}
+	if tok != nil {
+		lm.Tok = tok
+		if eot, ok := tok.SpecialID(tokenizer.EndOfText); ok {
+			lm.Stops = []int32{eot}
+		}
+	}
+	return lm, nil
 }
 
-func inside(f []float32, data []byte) bool {
-	if len(f) == 0 {
-		return false
+// Network returns the GPT-2 network of a loaded model, or nil.
+func Network(m *localmodel.Model) *Model {
+	g, _ := m.Net.(*Model)
+	return g
+}
+
+// Read parses a checkpoint (llm.c, Hugging Face GPT-2 safetensors or
+// Ponder's format) into a network and, for Ponder files, its tokenizer.
+func Read(data []byte) (*Model, *tokenizer.BPE, error) {
+	if len(data) >= 4 && binary.LittleEndian.Uint32(data) == llmcMagic {
+		return loadLLMC(data)
 	}
-	p := uintptr(unsafe.Pointer(&f[0]))
-	lo := uintptr(unsafe.Pointer(&data[0]))
-	return p >= lo && p < lo+uintptr(len(data))
+	return loadSafetensors(data)
 }
 
 // floats views b as little-endian float32s without copying.
@@ -110,9 +86,9 @@ func floats(b []byte) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }
 
-func loadLLMC(data []byte) (*Model, error) {
+func loadLLMC(data []byte) (*Model, *tokenizer.BPE, error) {
 	if len(data) < 1024 {
-		return nil, fmt.Errorf("%w: llm.c header needs 1024 bytes, file has %d", ErrCorrupt, len(data))
+		return nil, nil, fmt.Errorf("%w: llm.c header needs 1024 bytes, file has %d", ErrCorrupt, len(data))
 	}
 	h := make([]int32, 256)
 	for i := range h {
@@ -121,30 +97,31 @@ func loadLLMC(data []byte) (*Model, error) {
 	switch h[1] {
 	case 3:
 	case 5:
-		return nil, fmt.Errorf("%w: llm.c version 5 (bf16) checkpoints are not supported; export fp32 (version 3)", ErrCorrupt)
+		return nil, nil, fmt.Errorf("%w: llm.c version 5 (bf16) checkpoints are not supported; export fp32 (version 3)", ErrCorrupt)
 	default:
-		return nil, fmt.Errorf("%w: llm.c version %d, want 3 (fp32)", ErrCorrupt, h[1])
+		return nil, nil, fmt.Errorf("%w: llm.c version %d, want 3 (fp32)", ErrCorrupt, h[1])
 	}
 	c := Config{MaxSeq: int(h[2]), Vocab: int(h[3]), Layers: int(h[4]), Heads: int(h[5]), Channels: int(h[6]), PaddedVocab: int(h[7])}
 	if c.PaddedVocab == 0 {
 		c.PaddedVocab = c.Vocab
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: llm.c header: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: llm.c header: %v", ErrCorrupt, err)
 	}
 	body := data[1024:]
 	off := 0
 	for _, t := range c.layout() {
 		n := numel(t.shape) * 4
 		if off+n > len(body) {
-			return nil, fmt.Errorf("%w: truncated at tensor %s %v: needs bytes %d..%d of the parameters, file has %d", ErrCorrupt, t.name, t.shape, off, off+n, len(body))
+			return nil, nil, fmt.Errorf("%w: truncated at tensor %s %v: needs bytes %d..%d of the parameters, file has %d", ErrCorrupt, t.name, t.shape, off, off+n, len(body))
 		}
 		off += n
 	}
 	if off != len(body) {
-		return nil, fmt.Errorf("%w: %d bytes after the last tensor (%d expected in all for %+v)", ErrCorrupt, len(body)-off, off, c)
+		return nil, nil, fmt.Errorf("%w: %d bytes after the last tensor (%d expected in all for %+v)", ErrCorrupt, len(body)-off, off, c)
 	}
-	return newModel(c, viewFloats(body))
+	m, err := newModel(c, viewFloats(body))
+	return m, nil, err
 }
 
 func newModel(c Config, flat []float32) (*Model, error) {
@@ -233,10 +210,10 @@ func parseSafetensors(data []byte) (map[string]stEntry, map[string]string, []byt
 	return entries, meta, body, nil
 }
 
-func loadSafetensors(data []byte) (*Model, error) {
+func loadSafetensors(data []byte) (*Model, *tokenizer.BPE, error) {
 	entries, meta, body, err := parseSafetensors(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if meta["format"] == ponderFormat {
 		return loadPonder(entries, meta, body)
@@ -284,13 +261,13 @@ func equalShape(a, b []int) bool {
 	return true
 }
 
-func loadPonder(entries map[string]stEntry, meta map[string]string, body []byte) (*Model, error) {
+func loadPonder(entries map[string]stEntry, meta map[string]string, body []byte) (*Model, *tokenizer.BPE, error) {
 	var c Config
 	if err := json.Unmarshal([]byte(meta["config"]), &c); err != nil {
-		return nil, fmt.Errorf("%w: ponder metadata config: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: ponder metadata config: %v", ErrCorrupt, err)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	// Tensors are stored contiguously in layout order: view them in place.
 	var flat []float32
@@ -299,46 +276,48 @@ func loadPonder(entries map[string]stEntry, meta map[string]string, body []byte)
 	for _, t := range c.layout() {
 		e, ok := entries[t.name]
 		if !ok {
-			return nil, fmt.Errorf("%w: tensor %s is missing", ErrCorrupt, t.name)
+			return nil, nil, fmt.Errorf("%w: tensor %s is missing", ErrCorrupt, t.name)
 		}
 		if _, err := tensorData(t.name, e, t.shape, body); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if start < 0 {
 			start, expect = e.Offsets[0], e.Offsets[0]
 		}
 		if e.Offsets[0] != expect {
-			return nil, fmt.Errorf("%w: tensor %s is not stored after the previous one", ErrCorrupt, t.name)
+			return nil, nil, fmt.Errorf("%w: tensor %s is not stored after the previous one", ErrCorrupt, t.name)
 		}
 		expect = e.Offsets[1]
 	}
 	flat = viewFloats(body[start:expect])
 	m, err := newModel(c, flat)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var tok *tokenizer.BPE
 	switch tk := meta["tokenizer"]; tk {
 	case "", "gpt2":
 	default:
-		if m.Tok, err = ParseTokenizer([]byte(tk)); err != nil {
-			return nil, fmt.Errorf("%w: embedded tokenizer: %v", ErrCorrupt, err)
+		if tok, err = tokenizer.Parse([]byte(tk)); err != nil {
+			return nil, nil, fmt.Errorf("%w: embedded tokenizer: %v", ErrCorrupt, err)
 		}
-		if m.Tok.VocabSize() != c.Vocab {
-			return nil, fmt.Errorf("%w: tokenizer has %d tokens, the model %d", ErrCorrupt, m.Tok.VocabSize(), c.Vocab)
+		if tok.VocabSize() != c.Vocab {
+			return nil, nil, fmt.Errorf("%w: tokenizer has %d tokens, the model %d", ErrCorrupt, tok.VocabSize(), c.Vocab)
 		}
 	}
-	return m, nil
+	return m, tok, nil
 }
 
 // SavePonder writes m in Ponder's format: safetensors with the config and
 // tokenizer in the metadata and the tensors contiguous in llm.c order (so
-// loading maps them without a copy).
-func SavePonder(path string, m *Model) error {
+// loading maps them without a copy). A nil tok, or GPT-2's, is recorded as
+// "gpt2".
+func SavePonder(path string, m *Model, tok *tokenizer.BPE) error {
 	cfg, _ := json.Marshal(m.Config)
 	meta := map[string]string{"format": ponderFormat, "config": string(cfg), "tokenizer": "gpt2"}
-	if m.Tok != nil {
-		if g, _ := GPT2Tokenizer(); m.Tok != g {
-			tb, err := m.Tok.MarshalJSON()
+	if tok != nil {
+		if g, _ := tokenizer.GPT2(); tok != g {
+			tb, err := tok.MarshalJSON()
 			if err != nil {
 				return err
 			}
@@ -381,7 +360,7 @@ var hfLayer = regexp.MustCompile(`^h\.(\d+)\.`)
 // loadHF reads Hugging Face GPT-2 weights. Conv1D weights are stored [in][out]
 // and are transposed to [out][in]. Heads are C/64 (every GPT-2 size) unless
 // the metadata says n_head.
-func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*Model, error) {
+func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*Model, *tokenizer.BPE, error) {
 	strip := map[string]stEntry{}
 	for name, e := range entries {
 		strip[strings.TrimPrefix(name, "transformer.")] = e
@@ -396,11 +375,11 @@ func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*M
 		if len(names) > 5 {
 			names = names[:5]
 		}
-		return nil, fmt.Errorf("%w: no wte.weight tensor: not a GPT-2 checkpoint (tensors: %s ...)", ErrCorrupt, strings.Join(names, ", "))
+		return nil, nil, fmt.Errorf("%w: no wte.weight tensor: not a GPT-2 checkpoint (tensors: %s ...)", ErrCorrupt, strings.Join(names, ", "))
 	}
 	wpe, ok := strip["wpe.weight"]
 	if !ok || len(wte.Shape) != 2 || len(wpe.Shape) != 2 {
-		return nil, fmt.Errorf("%w: wte.weight or wpe.weight missing or not 2-D", ErrCorrupt)
+		return nil, nil, fmt.Errorf("%w: wte.weight or wpe.weight missing or not 2-D", ErrCorrupt)
 	}
 	layers := 0
 	for name := range strip {
@@ -416,7 +395,7 @@ func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*M
 	}
 	c := Config{MaxSeq: wpe.Shape[0], Vocab: wte.Shape[0], PaddedVocab: wte.Shape[0], Layers: layers, Heads: max(heads, 1), Channels: C}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	flat := make([]float32, c.NumParams())
 	p, _ := c.bind(flat)
@@ -461,8 +440,9 @@ func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*M
 	}
 	for _, e := range errs {
 		if e != nil {
-			return nil, e
+			return nil, nil, e
 		}
 	}
-	return newModel(c, flat)
+	m, err := newModel(c, flat)
+	return m, nil, err
 }

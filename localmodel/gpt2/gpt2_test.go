@@ -1,4 +1,4 @@
-package localmodel
+package gpt2
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
 var tiny = Config{MaxSeq: 32, Vocab: 50257, PaddedVocab: 50304, Layers: 2, Heads: 2, Channels: 16}
@@ -29,13 +31,19 @@ func tinyModelCtx(t testing.TB, ctx int) *Model {
 	c.MaxSeq = ctx
 	m, err := NewRandom(c, 7)
 	require.NoError(t, err)
-	m.Tok, err = GPT2Tokenizer()
-	require.NoError(t, err)
 	// Make the random model opinionated enough that greedy text varies.
 	for i := range m.Params.WTE {
 		m.Params.WTE[i] *= 20
 	}
 	return m
+}
+
+// runtime wraps a network with GPT-2's tokenizer for the generation loop.
+func runtime(t testing.TB, m *Model) *localmodel.Model {
+	t.Helper()
+	lm, err := Wrap(m, nil)
+	require.NoError(t, err)
+	return lm
 }
 
 func maxDiff(a, b []float32) float64 {
@@ -76,7 +84,7 @@ func TestKVCacheMatchesFullRecompute(t *testing.T) {
 	assert.Equal(t, a, b)
 	c, _ := m.Forward(f, []int32{11}, false)
 	assert.NotEqual(t, a, c)
-	assert.Equal(t, 6, base.Pos)
+	assert.Equal(t, 6, base.Len())
 }
 
 func TestContextOverflowIsAnError(t *testing.T) {
@@ -85,11 +93,11 @@ func TestContextOverflowIsAnError(t *testing.T) {
 	_, err := m.Forward(st, make([]int32, 32), false)
 	require.NoError(t, err)
 	_, err = m.Forward(st, []int32{1}, false)
-	assert.ErrorIs(t, err, ErrContextFull)
+	assert.ErrorIs(t, err, localmodel.ErrContextFull)
 	_, err = m.Forward(m.NewState(), []int32{60000}, false)
 	assert.ErrorContains(t, err, "token 60000 at position 0 is outside the vocabulary of 50257")
-	_, _, err = m.Generate(context.Background(), make([]int32, 40), GenerateOptions{})
-	assert.ErrorIs(t, err, ErrContextFull)
+	_, _, err = runtime(t, m).Generate(context.Background(), make([]int32, 40), localmodel.GenerateOptions{})
+	assert.ErrorIs(t, err, localmodel.ErrContextFull)
 }
 
 func TestCheckpointFormatsRoundTrip(t *testing.T) {
@@ -104,16 +112,16 @@ func TestCheckpointFormatsRoundTrip(t *testing.T) {
 	hf := filepath.Join(dir, "hf.safetensors")
 	require.NoError(t, writeHF(hf, m, true))
 	pon := filepath.Join(dir, "m.ponder")
-	require.NoError(t, SavePonder(pon, m))
+	require.NoError(t, SavePonder(pon, m, nil))
 	for _, p := range []string{llmc, hf, pon} {
-		got, err := Load(p)
+		got, err := localmodel.Load(p)
 		require.NoError(t, err, p)
 		wantCfg := m.Config
 		if p == hf {
 			wantCfg.PaddedVocab = wantCfg.Vocab // Hugging Face files are not padded
 		}
-		assert.Equal(t, wantCfg, got.Config, p)
-		lg, err := got.Forward(got.NewState(), toks, true)
+		assert.Equal(t, wantCfg, Network(got).Config, p)
+		lg, err := got.Net.Forward(got.Net.NewState(), toks, true)
 		require.NoError(t, err)
 		assert.Less(t, maxDiff(lg, want), 1e-5, p)
 		require.NotNil(t, got.Tok, "GPT-2 vocabulary gets the GPT-2 tokenizer")
@@ -121,16 +129,15 @@ func TestCheckpointFormatsRoundTrip(t *testing.T) {
 	}
 
 	// A Ponder checkpoint carries its own trained tokenizer.
-	trained, err := TrainBPE([]string{"hello hello world world hello world 123"}, 300, true, EndOfText)
+	trained, err := tokenizer.TrainBPE([]string{"hello hello world world hello world 123"}, 300, true, tokenizer.EndOfText)
 	require.NoError(t, err)
 	v := trained.VocabSize()
 	sm, err := NewRandom(Config{MaxSeq: 16, Vocab: v, PaddedVocab: v, Layers: 1, Heads: 1, Channels: 8}, 1)
 	require.NoError(t, err)
-	sm.Tok = trained
-	require.NoError(t, SavePonder(pon, sm))
-	back, err := Load(pon)
+	require.NoError(t, SavePonder(pon, sm, trained))
+	back, err := localmodel.Load(pon)
 	require.NoError(t, err)
-	assert.Equal(t, sm.Tok.Encode("hello world 42"), back.Tok.Encode("hello world 42"))
+	assert.Equal(t, trained.Encode("hello world 42"), back.Tok.Encode("hello world 42"))
 }
 
 // writeHF writes m as Hugging Face GPT-2 safetensors (Conv1D [in][out]).
@@ -215,19 +222,19 @@ func TestCorruptCheckpointsFailClearly(t *testing.T) {
 		"truncated2": {good[:1024+4*100], "truncated at tensor wte [50304 16]"},
 		"extra":      {append(append([]byte{}, good...), 1, 2, 3, 4), "4 bytes after the last tensor"},
 		"short":      {good[:10], "llm.c header needs 1024 bytes"},
-		"tiny":       {good[:3], "file too short"},
+		"tiny":       {good[:3], "too short to be a model file"},
 		"bf16":       {setInt(good, 1, 5), "version 5 (bf16)"},
 		"badversion": {setInt(good, 1, 9), "version 9"},
 		"badheads":   {setInt(good, 5, 3), "do not divide into 3 heads"},
 		"nan":        {setFloat(good, 1024+4*(50304*16+5), float32(math.NaN())), "tensor wpe holds NaN at element 5"},
-		"notgpt":     {[]byte("hello, this is not a model at all, just text"), "safetensors header"},
+		"notgpt":     {[]byte("hello, this is not a model at all, just text"), "none of the known formats"},
 	}
 	for name, c := range cases {
-		_, err := Load(write(name, c.data))
+		_, err := localmodel.Load(write(name, c.data))
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), c.want, name)
 		if name != "tiny" {
-			assert.True(t, errors.Is(err, ErrCorrupt), "%s: %v", name, err)
+			assert.True(t, errors.Is(err, localmodel.ErrCorrupt), "%s: %v", name, err)
 		}
 	}
 
@@ -235,19 +242,19 @@ func TestCorruptCheckpointsFailClearly(t *testing.T) {
 	require.NoError(t, writeHF(hf, m, false))
 	data, err := os.ReadFile(hf)
 	require.NoError(t, err)
-	_, err = Load(write("hf-trunc.safetensors", data[:len(data)-64]))
+	_, err = localmodel.Load(write("hf-trunc.safetensors", data[:len(data)-64]))
 	assert.ErrorContains(t, err, "lies outside the")
 	bad := strings.Replace(string(data), `"h.1.mlp.c_fc.weight":{"dtype":"F32","shape":[16,64]`, `"h.1.mlp.c_fc.weight":{"dtype":"F32","shape":[64,16]`, 1)
 	require.NotEqual(t, string(data), bad)
-	_, err = Load(write("hf-shape.safetensors", []byte(bad)))
+	_, err = localmodel.Load(write("hf-shape.safetensors", []byte(bad)))
 	assert.ErrorContains(t, err, "tensor h.1.mlp.c_fc.weight has shape [64 16], expected [16 64]")
 	bad = strings.Replace(string(data), `"ln_f.bias"`, `"ln_f.bxas"`, 1)
-	_, err = Load(write("hf-missing.safetensors", []byte(bad)))
+	_, err = localmodel.Load(write("hf-missing.safetensors", []byte(bad)))
 	assert.ErrorContains(t, err, "tensor ln_f.bias is missing")
 	bad = strings.Replace(string(data), `"h.0.ln_1.weight":{"dtype":"F32"`, `"h.0.ln_1.weight":{"dtype":"F16"`, 1)
-	_, err = Load(write("hf-dtype.safetensors", []byte(bad)))
+	_, err = localmodel.Load(write("hf-dtype.safetensors", []byte(bad)))
 	assert.ErrorContains(t, err, "tensor h.0.ln_1.weight has dtype F16")
-	_, err = Load(filepath.Join(dir, "missing.bin"))
+	_, err = localmodel.Load(filepath.Join(dir, "missing.bin"))
 	assert.ErrorContains(t, err, "no such file")
 }
 
@@ -310,20 +317,20 @@ func TestLogitsMatchIndependentNumpy(t *testing.T) {
 }
 
 func TestSamplingAndStops(t *testing.T) {
-	m := tinyModel(t)
+	m := runtime(t, tinyModel(t))
 	prompt := m.Tok.Encode("Hello world")
 	ctx := context.Background()
-	g1, _, err := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 8})
+	g1, _, err := m.Generate(ctx, prompt, localmodel.GenerateOptions{MaxTokens: 8})
 	require.NoError(t, err)
-	g2, _, _ := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 8, Sampling: Sampling{Temperature: 1, TopK: 1}})
+	g2, _, _ := m.Generate(ctx, prompt, localmodel.GenerateOptions{MaxTokens: 8, Sampling: localmodel.Sampling{Temperature: 1, TopK: 1}})
 	assert.Equal(t, g1[0].Tokens, g2[0].Tokens, "top-k 1 is greedy")
 	assert.Len(t, g1[0].Tokens, 8)
 	assert.Equal(t, llm.FinishLength, g1[0].FinishReason)
 
-	s := Sampling{Temperature: 1, TopP: 0.9, Seed: 42}
-	a, u, err := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 12, Sampling: s, N: 3, TopLogprobs: 2})
+	s := localmodel.Sampling{Temperature: 1, TopP: 0.9, Seed: 42}
+	a, u, err := m.Generate(ctx, prompt, localmodel.GenerateOptions{MaxTokens: 12, Sampling: s, N: 3, TopLogprobs: 2})
 	require.NoError(t, err)
-	b, _, _ := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 12, Sampling: s, N: 3})
+	b, _, _ := m.Generate(ctx, prompt, localmodel.GenerateOptions{MaxTokens: 12, Sampling: s, N: 3})
 	for i := range a {
 		assert.Equal(t, a[i].Tokens, b[i].Tokens, "seeded sampling repeats")
 	}
@@ -339,13 +346,13 @@ func TestSamplingAndStops(t *testing.T) {
 	t2 := string(m.Tok.Token(g1[0].Tokens[2]))
 	t3 := string(m.Tok.Token(g1[0].Tokens[3]))
 	stop := t2[len(t2)-1:] + t3[:1]
-	c, _, err := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 8, Stop: []string{stop}})
+	c, _, err := m.Generate(ctx, prompt, localmodel.GenerateOptions{MaxTokens: 8, Stop: []string{stop}})
 	require.NoError(t, err)
 	assert.Equal(t, llm.FinishStop, c[0].FinishReason)
 	assert.Equal(t, full[:strings.Index(full, stop)], c[0].Text)
 
 	// The llm.Model backend streams the same text.
-	be := &Backend{Model: m, Name: "tiny"}
+	be := &localmodel.Backend{Model: m, Name: "tiny"}
 	var streamed strings.Builder
 	resp, err := llm.Stream(ctx, be, llm.Request{Messages: []llm.Message{llm.User("Hello world")}, MaxTokens: 8}, func(ch llm.Chunk) error {
 		streamed.WriteString(ch.Text)

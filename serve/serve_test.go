@@ -23,13 +23,14 @@ import (
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/llm/openai"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gpt2"
 )
 
 func tinyBackend(t testing.TB) *localmodel.Backend {
 	t.Helper()
-	m, err := localmodel.NewRandom(localmodel.Config{MaxSeq: 256, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 16}, 5)
+	net, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 256, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 16}, 5)
 	require.NoError(t, err)
-	m.Tok, err = localmodel.GPT2Tokenizer()
+	m, err := gpt2.Wrap(net, nil)
 	require.NoError(t, err)
 	return &localmodel.Backend{Model: m, Name: "tiny"}
 }
@@ -218,7 +219,7 @@ func TestNPMOpenAIClient(t *testing.T) {
 	dir, _ := filepath.Abs("testdata/npm")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai")); err != nil {
 		if os.Getenv("PONDER_REQUIRE_NPM") != "" {
-			t.Fatal("testdata/npm/node_modules/openai missing (npm install --prefix localmodel/serve/testdata/npm)")
+			t.Fatal("testdata/npm/node_modules/openai missing (npm install --prefix serve/testdata/npm)")
 		}
 		t.Skip("the openai npm package is not installed")
 	}

@@ -1,4 +1,4 @@
-package localmodel
+package tokenizer
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 // like GPT-2. With splitDigits every digit stays a single token, so a model
 // reads and writes numbers digit by digit. Deterministic: ties between
 // equally frequent pairs go to the smaller pair of ids.
-func TrainBPE(texts []string, vocabSize int, splitDigits bool, special ...string) (*Tokenizer, error) {
+func TrainBPE(texts []string, vocabSize int, splitDigits bool, special ...string) (*BPE, error) {
 	if vocabSize < 256+len(special) {
-		return nil, fmt.Errorf("localmodel: vocabulary size %d is below the 256 byte tokens plus %d special", vocabSize, len(special))
+		return nil, fmt.Errorf("tokenizer: vocabulary size %d is below the 256 byte tokens plus %d special", vocabSize, len(special))
 	}
 	t := newTokenizer(256)
 	t.SplitDigits = splitDigits

@@ -1,0 +1,27 @@
+package localmodel
+
+import (
+	"strings"
+
+	"github.com/ponder-go/ponder/llm"
+)
+
+// ChatTemplate renders a conversation as the text a chat model was trained
+// on, control-token text included (tokenize it with EncodeSpecial).
+type ChatTemplate interface {
+	// Render writes the messages; with addGenerationPrompt it ends where
+	// the assistant's reply begins.
+	Render(msgs []llm.Message, addGenerationPrompt bool) (string, error)
+}
+
+// RenderMessages is the plain-text rendering of models without a chat
+// template: each message's content in order, separated by a blank line,
+// and the model continues after the last one (so an agent's scratchpad in
+// the last user message is simply continued).
+func RenderMessages(msgs []llm.Message) string {
+	parts := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		parts = append(parts, m.Content)
+	}
+	return strings.Join(parts, "\n\n")
+}
