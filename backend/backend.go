@@ -13,7 +13,8 @@ import (
 	"github.com/ponder-go/ponder/llm/openai"
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/agentmodel"
-	_ "github.com/ponder-go/ponder/localmodel/gpt2" // llm.c, safetensors and Ponder checkpoints
+	_ "github.com/ponder-go/ponder/localmodel/gpt2"  // llm.c, safetensors and Ponder checkpoints
+	_ "github.com/ponder-go/ponder/localmodel/llama" // GGUF: Llama, Qwen2, Qwen3
 )
 
 // Bundled reports whether name resolves to the bundled local agent model

@@ -13,7 +13,8 @@ import (
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/constrain"
-	_ "github.com/ponder-go/ponder/localmodel/gpt2" // checkpoint formats
+	_ "github.com/ponder-go/ponder/localmodel/gpt2"  // llm.c, safetensors, Ponder checkpoints
+	_ "github.com/ponder-go/ponder/localmodel/llama" // GGUF
 	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
@@ -103,6 +104,7 @@ func logits(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("logits", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weights := fs.String("weights", "", "checkpoint file")
+	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder (same as -weights)")
 	tokens := fs.String("tokens", "", "comma-separated token ids")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -136,6 +138,7 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weights := fs.String("weights", "", "checkpoint file")
+	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder (same as -weights)")
 	n := fs.Int("n", 64, "tokens to generate")
 	temp := fs.Float64("temperature", 0, "sampling temperature (0: greedy)")
 	topP := fs.Float64("top-p", 1, "nucleus sampling mass")

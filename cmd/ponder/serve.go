@@ -23,6 +23,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weights := fs.String("weights", "", "checkpoint file (llm.c, Hugging Face safetensors or Ponder format)")
+	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder (same as -weights)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	token := fs.String("token", "", "require this bearer token")
 	maxConc := fs.Int("max-concurrent", 2, "requests generating at once; others queue, then get 429")

@@ -32,7 +32,7 @@ func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
 		stripes = 1 // not worth a goroutine
 	}
 	if stripes <= 1 {
-		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim)
+		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim, 0)
 		return
 	}
 	var wg sync.WaitGroup
@@ -42,7 +42,7 @@ func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
-			kernel(out, in, w, bias, rows, inDim, outDim, lo, hi)
+			kernel(out, in, w, bias, rows, inDim, outDim, lo, hi, 0)
 		}(lo, hi)
 	}
 	wg.Wait()
@@ -52,7 +52,7 @@ func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
 // parallelise over many small products themselves (attention heads).
 func MatMulSerial(out, in, w, bias []float32, rows, inDim, outDim int) {
 	if shapesFit(out, in, w, rows, inDim, outDim) {
-		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim)
+		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim, 0)
 	}
 }
 
@@ -81,16 +81,31 @@ func SetThreads(n int) { threads = max(n, 1) }
 // the input rows stream past.
 const blockRows = 64
 
-// kernel computes output columns [lo, hi) for all rows.
-func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi int) {
+// Columns computes output columns [lo, hi) of out (rows×outDim) from w
+// holding only those hi-lo weight rows, in the calling goroutine: for
+// callers that produce weight rows a stripe at a time (dequantizing them).
+func Columns(out, in, w []float32, rows, inDim, outDim, lo, hi int) {
+	if rows == 0 || hi <= lo {
+		return
+	}
+	_ = out[(rows-1)*outDim+hi-1]
+	_ = in[rows*inDim-1]
+	_ = w[(hi-lo)*inDim-1]
+	kernel(out, in, w, nil, rows, inDim, outDim, lo, hi, lo)
+}
+
+// kernel computes output columns [lo, hi) for all rows; weight row o is at
+// w[(o-wBase)*inDim].
+func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) {
 	for r0 := 0; r0 < rows; r0 += blockRows {
 		r1 := min(r0+blockRows, rows)
 		o := lo
 		for ; o+4 <= hi; o += 4 {
-			w0 := w[o*inDim : (o+1)*inDim]
-			w1 := w[(o+1)*inDim : (o+2)*inDim]
-			w2 := w[(o+2)*inDim : (o+3)*inDim]
-			w3 := w[(o+3)*inDim : (o+4)*inDim]
+			wo := o - wBase
+			w0 := w[wo*inDim : (wo+1)*inDim]
+			w1 := w[(wo+1)*inDim : (wo+2)*inDim]
+			w2 := w[(wo+2)*inDim : (wo+3)*inDim]
+			w3 := w[(wo+3)*inDim : (wo+4)*inDim]
 			var b0, b1, b2, b3 float32
 			if bias != nil {
 				b0, b1, b2, b3 = bias[o], bias[o+1], bias[o+2], bias[o+3]
@@ -113,7 +128,7 @@ func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi int) {
 			}
 		}
 		for ; o < hi; o++ {
-			wo := w[o*inDim : (o+1)*inDim]
+			wo := w[(o-wBase)*inDim : (o-wBase+1)*inDim]
 			var b float32
 			if bias != nil {
 				b = bias[o]

@@ -27,6 +27,11 @@ type BPE struct {
 	byBytes map[string]int32         // bytes -> id
 	merges  map[[2]int32]mergeResult // pair -> (rank, merged id)
 	special map[string]int32         // special token text -> id
+	// user-defined tokens are split out of any text, like llama.cpp and
+	// Hugging Face do for added tokens that are not special.
+	userDefined map[string]int32
+	// pre names the pre-tokenizer: "" (GPT-2's), "llama3" or "qwen2".
+	pre string
 	// SplitDigits makes every digit its own pre-token, so numbers are
 	// spelled digit by digit (the trained tiny models need that).
 	SplitDigits bool
@@ -150,7 +155,7 @@ func LoadGPT2(encoderJSON, vocabBPE []byte) (*BPE, error) {
 
 func newTokenizer(n int) *BPE {
 	return &BPE{tokens: make([][]byte, n), byBytes: map[string]int32{}, merges: map[[2]int32]mergeResult{},
-		special: map[string]int32{}, cache: map[string][]int32{}}
+		special: map[string]int32{}, userDefined: map[string]int32{}, cache: map[string][]int32{}}
 }
 
 // Specials lists the ids of the special tokens (constraints never offer them
@@ -183,8 +188,22 @@ func (t *BPE) Token(id int32) []byte {
 
 // Encode tokenizes text with special tokens treated as plain text.
 func (t *BPE) Encode(text string) []int32 {
+	if len(t.userDefined) > 0 {
+		return splitOn(text, t.userDefined, nil, t.encodeText)
+	}
+	return t.encodeText(text)
+}
+
+func (t *BPE) encodeText(text string) []int32 {
 	var out []int32
-	for _, w := range t.pretokenize(text) {
+	var words []string
+	switch t.pre {
+	case "llama3", "qwen2":
+		words = pretokenizeLlama3(text, t.pre == "qwen2")
+	default:
+		words = t.pretokenize(text)
+	}
+	for _, w := range words {
 		out = append(out, t.bpe(w)...)
 	}
 	return out
@@ -193,19 +212,31 @@ func (t *BPE) Encode(text string) []int32 {
 // EncodeSpecial is Encode with the special tokens (e.g. "<|endoftext|>")
 // encoded as their single ids wherever they appear.
 func (t *BPE) EncodeSpecial(text string) []int32 {
+	return splitOn(text, t.special, t.userDefined, t.encodeText)
+}
+
+// splitOn encodes text with every occurrence of a token of a or b (the
+// longest at the earliest position) as its id and the text between them
+// with enc.
+func splitOn(text string, a, b map[string]int32, enc func(string) []int32) []int32 {
 	var out []int32
 	for len(text) > 0 {
-		at, which := -1, ""
-		for s := range t.special {
-			if i := strings.Index(text, s); i >= 0 && (at < 0 || i < at) {
-				at, which = i, s
+		at, which, id := -1, "", int32(0)
+		for _, m := range []map[string]int32{a, b} {
+			for s, sid := range m {
+				if s == "" {
+					continue
+				}
+				if i := strings.Index(text, s); i >= 0 && (at < 0 || i < at || i == at && len(s) > len(which)) {
+					at, which, id = i, s, sid
+				}
 			}
 		}
 		if at < 0 {
-			return append(out, t.Encode(text)...)
+			return append(out, enc(text)...)
 		}
-		out = append(out, t.Encode(text[:at])...)
-		out = append(out, t.special[which])
+		out = append(out, enc(text[:at])...)
+		out = append(out, id)
 		text = text[at+len(which):]
 	}
 	return out
@@ -468,4 +499,38 @@ func Save(t *BPE, path string) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// Vocab describes t as a "gpt2" vocabulary (tokens in GPT-2's byte
+// alphabet, merges in rank order, special tokens as control tokens), for
+// writing it into a GGUF file.
+func (t *BPE) Vocab() Vocab {
+	v := Vocab{Model: "gpt2", Pre: "gpt-2", Tokens: make([]string, len(t.tokens)), Types: make([]int32, len(t.tokens))}
+	for id, b := range t.tokens {
+		v.Tokens[id], v.Types[id] = bytesToUnicode(b), TypeNormal
+	}
+	for s, id := range t.special {
+		v.Tokens[id], v.Types[id] = s, TypeControl
+	}
+	for s, id := range t.userDefined {
+		v.Tokens[id], v.Types[id] = s, TypeUserDefined
+	}
+	type m struct {
+		rank int32
+		pair [2]int32
+	}
+	ms := make([]m, 0, len(t.merges))
+	for p, r := range t.merges {
+		ms = append(ms, m{r.rank, p})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].rank < ms[j].rank })
+	for _, x := range ms {
+		v.Merges = append(v.Merges, bytesToUnicode(t.tokens[x.pair[0]])+" "+bytesToUnicode(t.tokens[x.pair[1]]))
+	}
+	if t.pre == "llama3" {
+		v.Pre = "llama-bpe"
+	} else if t.pre == "qwen2" {
+		v.Pre = "qwen2"
+	}
+	return v
 }

@@ -1,0 +1,285 @@
+// Package llama is the Llama-family architecture for the local runtime, as
+// llama.cpp runs it from GGUF files: "llama" (Llama 2 and 3.x, SmolLM2,
+// TinyLlama, Mistral without sliding window), "qwen2" (QKV biases,
+// NEOX-style RoPE) and "qwen3" (per-head RMSNorm of queries and keys).
+//
+// Each layer is x += Wo·attention(RoPE(Wq·n), RoPE(Wk·n), Wv·n) with
+// n = RMSNorm(x), then x += Wdown·(SiLU(Wgate·n)·Wup·n) with n = RMSNorm(x);
+// grouped-query attention shares each K/V head among Heads/KVHeads query
+// heads. Hyper-parameters come from the file's metadata; weights stay in
+// the memory-mapped file in their own type.
+package llama
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/ponder-go/ponder/internal/matmul"
+	"github.com/ponder-go/ponder/localmodel"
+)
+
+// Config is the shape and hyper-parameters of a model.
+type Config struct {
+	Arch          string // llama, qwen2 or qwen3
+	Vocab         int
+	Embd          int // n_embd
+	Layers        int
+	Heads         int
+	KVHeads       int
+	HeadDim       int // attention.key_length, default Embd/Heads
+	FF            int // feed_forward_length
+	Context       int // context_length
+	RMSEps        float64
+	RopeBase      float64
+	RopeDim       int  // rope.dimension_count, default HeadDim
+	NeoX          bool // rotate pairs (i, i+d/2) instead of (2i, 2i+1)
+	RopeFreqScale float64
+}
+
+// MaxContext caps the context a model reports (its KV cache grows with
+// use, so this is a limit, not an allocation).
+const MaxContext = 32768
+
+// Model is a loaded network (a localmodel.Network).
+type Model struct {
+	Config   Config
+	embd     *linear // token_embd: Vocab rows of Embd
+	output   *linear // output or the tied embedding
+	outNorm  []float32
+	layers   []layer
+	ropeFreq []float32 // per rotated pair: base^(-2i/d) / freq factor
+}
+
+type layer struct {
+	attnNorm, ffnNorm   []float32
+	q, k, v, o          *linear
+	qBias, kBias, vBias []float32
+	qNorm, kNorm        []float32
+	gate, up, down      *linear
+}
+
+// VocabSize is the number of logits per position.
+func (m *Model) VocabSize() int { return m.Config.Vocab }
+
+// ContextLength is the context in tokens.
+func (m *Model) ContextLength() int { return m.Config.Context }
+
+// State is one sequence's KV cache, grown as positions are added.
+type State struct {
+	m    *Model
+	k, v [][]float32 // per layer: positions × KVHeads·HeadDim
+	n    int
+}
+
+// NewState returns an empty sequence.
+func (m *Model) NewState() localmodel.State {
+	return &State{m: m, k: make([][]float32, m.Config.Layers), v: make([][]float32, m.Config.Layers)}
+}
+
+// Len is the number of tokens processed.
+func (s *State) Len() int { return s.n }
+
+// Fork returns an independent copy.
+func (s *State) Fork() localmodel.State {
+	f := &State{m: s.m, n: s.n, k: make([][]float32, len(s.k)), v: make([][]float32, len(s.v))}
+	for l := range s.k {
+		f.k[l] = append([]float32(nil), s.k[l]...)
+		f.v[l] = append([]float32(nil), s.v[l]...)
+	}
+	return f
+}
+
+// Forward feeds tokens and returns the logits of the last position, or of
+// every new position when all is set.
+func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float32, error) {
+	s, ok := ls.(*State)
+	if !ok || s.m != m {
+		return nil, errors.New("llama: Forward needs a State made by this model's NewState")
+	}
+	c := m.Config
+	T := len(tokens)
+	if T == 0 {
+		return nil, errors.New("llama: Forward needs at least one token")
+	}
+	if s.n+T > c.Context {
+		return nil, fmt.Errorf("llama: %w: %d tokens already, %d more, limit %d", localmodel.ErrContextFull, s.n, T, c.Context)
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= c.Vocab {
+			return nil, fmt.Errorf("llama: token %d at position %d is outside the vocabulary of %d", t, i, c.Vocab)
+		}
+	}
+	E, hd := c.Embd, c.HeadDim
+	qDim, kvDim := c.Heads*hd, c.KVHeads*hd
+	x := make([]float32, T*E)
+	for t, tok := range tokens {
+		m.embd.row(x[t*E:(t+1)*E], int(tok))
+	}
+	n := make([]float32, T*E)
+	q := make([]float32, T*qDim)
+	k := make([]float32, T*kvDim)
+	v := make([]float32, T*kvDim)
+	att := make([]float32, T*qDim)
+	proj := make([]float32, T*E)
+	gate := make([]float32, T*c.FF)
+	up := make([]float32, T*c.FF)
+	for li := range m.layers {
+		L := &m.layers[li]
+		rmsNorm(n, x, L.attnNorm, T, E, c.RMSEps)
+		L.q.mul(q, n, T)
+		L.k.mul(k, n, T)
+		L.v.mul(v, n, T)
+		addBias(q, L.qBias, T)
+		addBias(k, L.kBias, T)
+		addBias(v, L.vBias, T)
+		if L.qNorm != nil {
+			rmsNorm(q, q, L.qNorm, T*c.Heads, hd, c.RMSEps)
+			rmsNorm(k, k, L.kNorm, T*c.KVHeads, hd, c.RMSEps)
+		}
+		for t := 0; t < T; t++ {
+			pos := s.n + t
+			for h := 0; h < c.Heads; h++ {
+				m.rope(q[t*qDim+h*hd:t*qDim+(h+1)*hd], pos)
+			}
+			for h := 0; h < c.KVHeads; h++ {
+				m.rope(k[t*kvDim+h*hd:t*kvDim+(h+1)*hd], pos)
+			}
+		}
+		s.k[li] = append(s.k[li], k...)
+		s.v[li] = append(s.v[li], v...)
+		m.attention(att, q, s.k[li], s.v[li], s.n, T)
+		L.o.mul(proj, att, T)
+		addInPlace(x, proj)
+		rmsNorm(n, x, L.ffnNorm, T, E, c.RMSEps)
+		L.gate.mul(gate, n, T)
+		L.up.mul(up, n, T)
+		for i, g := range gate {
+			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		}
+		L.down.mul(proj, gate, T)
+		addInPlace(x, proj)
+	}
+	s.n += T
+	first := T - 1
+	if all {
+		first = 0
+	}
+	rows := T - first
+	rmsNorm(n, x[first*E:], m.outNorm, rows, E, c.RMSEps)
+	logits := make([]float32, rows*c.Vocab)
+	m.output.mul(logits, n[:rows*E], rows)
+	return logits, nil
+}
+
+// rope rotates one head's vector for position pos, as ggml does: pairs
+// (2i, 2i+1), or (i, i+d/2) in NEOX mode, by angle pos·freq[i]; dimensions
+// past RopeDim are left as they are.
+func (m *Model) rope(x []float32, pos int) {
+	d := m.Config.RopeDim
+	half := d / 2
+	for i := 0; i < half; i++ {
+		theta := float64(pos) * float64(m.ropeFreq[i])
+		sin, cos := math.Sincos(theta)
+		a, b := 2*i, 2*i+1
+		if m.Config.NeoX {
+			a, b = i, i+half
+		}
+		x0, x1 := float64(x[a]), float64(x[b])
+		x[a] = float32(x0*cos - x1*sin)
+		x[b] = float32(x0*sin + x1*cos)
+	}
+}
+
+// attention computes causal grouped-query attention of the T new queries
+// (positions pos..pos+T-1) against the cache, into out (T × Heads·HeadDim).
+// Heads run in parallel.
+func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
+	c := m.Config
+	hd, qDim, kvDim := c.HeadDim, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	n := pos + T
+	head := func(h int, sc []float32) {
+		kvh := h / group
+		for t := 0; t < T; t++ {
+			qv := q[t*qDim+h*hd : t*qDim+(h+1)*hd]
+			limit := pos + t + 1
+			maxv := float32(math.Inf(-1))
+			for j := 0; j < limit; j++ {
+				sc[j] = matmul.Dot(qv, kc[j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd]) * scale
+				maxv = max(maxv, sc[j])
+			}
+			var sum float32
+			for j := 0; j < limit; j++ {
+				e := float32(math.Exp(float64(sc[j] - maxv)))
+				sc[j] = e
+				sum += e
+			}
+			o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
+			clear(o)
+			inv := 1 / sum
+			for j := 0; j < limit; j++ {
+				w := sc[j] * inv
+				vj := vc[j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
+				for d := range o {
+					o[d] += w * vj[d]
+				}
+			}
+		}
+	}
+	workers := min(matmul.Threads(), c.Heads)
+	if T*n < 256 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := make([]float32, n)
+			for h := w; h < c.Heads; h += workers {
+				head(h, sc)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// rmsNorm normalises each of rows rows of x (length d) into out, scaled by
+// w: x / sqrt(mean(x²) + eps) · w.
+func rmsNorm(out, x, w []float32, rows, d int, eps float64) {
+	for r := 0; r < rows; r++ {
+		row := x[r*d : (r+1)*d]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		scale := float32(1 / math.Sqrt(ss/float64(d)+eps))
+		o := out[r*d : (r+1)*d]
+		for i, v := range row {
+			o[i] = v * scale * w[i]
+		}
+	}
+}
+
+func addBias(x, b []float32, T int) {
+	if b == nil {
+		return
+	}
+	d := len(b)
+	for t := 0; t < T; t++ {
+		row := x[t*d : (t+1)*d]
+		for i := range row {
+			row[i] += b[i]
+		}
+	}
+}
+
+func addInPlace(x, y []float32) {
+	y = y[:len(x)]
+	for i := range x {
+		x[i] += y[i]
+	}
+}

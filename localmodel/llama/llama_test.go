@@ -1,0 +1,244 @@
+package llama
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/gguf"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
+)
+
+// small is a shape with every feature on: GQA (4 heads, 2 KV heads) and
+// rows that are whole K-quant blocks.
+func small(arch string) Config {
+	return Config{Arch: arch, Embd: 256, Layers: 2, Heads: 4, KVHeads: 2, FF: 512, Context: 256, RMSEps: 1e-6, RopeBase: 10000}
+}
+
+// smallBPE is a small (263-token) byte-level BPE vocabulary (small models write and
+// load fast; GPT-2's full vocabulary is tested in TestTokenizerMatchesLlamaCpp).
+func smallBPE(t testing.TB) *tokenizer.BPE {
+	t.Helper()
+	tok, err := tokenizer.TrainBPE([]string{"The quick brown fox jumps over the lazy dog. Hello world, hello Ponder: 39,538,223 people live in California."}, 400, false, tokenizer.EndOfText)
+	require.NoError(t, err)
+	return tok
+}
+
+// writeModel writes a random model with a small byte-level vocabulary.
+func writeModel(t testing.TB, c Config, typ gguf.Type, tied bool) string {
+	t.Helper()
+	tok := smallBPE(t)
+	v := tok.Vocab()
+	c.Vocab = len(v.Tokens)
+	var w gguf.Writer
+	require.NoError(t, WriteRandom(&w, c, typ, tied, 42))
+	eot, _ := tok.SpecialID(tokenizer.EndOfText)
+	SetVocab(&w, v, eot, eot, false, "")
+	path := filepath.Join(t.TempDir(), c.Arch+"-"+typ.String()+".gguf")
+	require.NoError(t, w.WriteFile(path))
+	return path
+}
+
+type refRequest struct {
+	Model       string    `json:"model"`
+	Logits      [][]int32 `json:"logits,omitempty"`
+	Tokenize    []string  `json:"tokenize,omitempty"`
+	Special     bool      `json:"special,omitempty"`
+	ContextSize int       `json:"contextSize,omitempty"`
+	Bench       any       `json:"bench,omitempty"`
+}
+
+type refResponse struct {
+	LoadMs float64         `json:"loadMs"`
+	Logits [][][]float32   `json:"logits"`
+	Tokens [][]int32       `json:"tokens"`
+	Bench  json.RawMessage `json:"bench"`
+}
+
+// llamaCpp runs testdata/llamacpp/ref.mjs: real llama.cpp through
+// node-llama-cpp's prebuilt CPU binary (.ci/run installs it; tests skip
+// without it unless PONDER_REQUIRE_NPM is set).
+func llamaCpp(t testing.TB, req refRequest) refResponse {
+	t.Helper()
+	dir, _ := filepath.Abs("testdata/llamacpp")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "node-llama-cpp")); err != nil {
+		if os.Getenv("PONDER_REQUIRE_NPM") != "" {
+			t.Fatalf("node-llama-cpp missing: npm install --ignore-scripts --prefix %s", dir)
+		}
+		t.Skip("node-llama-cpp not installed (npm install --ignore-scripts --prefix localmodel/llama/testdata/llamacpp)")
+	}
+	resps := llamaCppBatch(t, []refRequest{req})
+	return resps[0]
+}
+
+// llamaCppBatch answers several requests in one llama.cpp process.
+func llamaCppBatch(t testing.TB, reqs []refRequest) []refResponse {
+	t.Helper()
+	dir, _ := filepath.Abs("testdata/llamacpp")
+	body, _ := json.Marshal(map[string]any{"batch": reqs})
+	cmd := exec.Command("node", filepath.Join(dir, "ref.mjs"))
+	cmd.Stdin = bytes.NewReader(body)
+	cmd.Env = append(os.Environ(), "NODE_LLAMA_CPP_SKIP_DOWNLOAD=true")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var resps []refResponse
+	require.NoError(t, json.Unmarshal(out, &resps))
+	require.Len(t, resps, len(reqs))
+	return resps
+}
+
+func load(t testing.TB, path string) *localmodel.Model {
+	t.Helper()
+	m, err := localmodel.Load(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// probe is 20 token ids spread over the small vocabulary.
+var probe = func() []int32 {
+	p := make([]int32, 20)
+	for i := range p {
+		p[i] = int32(32 + i*37%230)
+	}
+	return p
+}()
+
+// compare reports the largest logit difference relative to the logit
+// range, the share of positions with the same arg-max, and the mean KL
+// divergence of llama.cpp's distribution from ours.
+func compare(ours, ref [][]float32) (relDiff, agree, kl float64) {
+	same := 0
+	for p := range ref {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range ref[p] {
+			lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+		}
+		worst := 0.0
+		for i, v := range ref[p] {
+			worst = math.Max(worst, math.Abs(float64(v-ours[p][i])))
+		}
+		relDiff = math.Max(relDiff, worst/(hi-lo))
+		if argmax(ours[p]) == argmax(ref[p]) {
+			same++
+		}
+		kl += klDiv(ref[p], ours[p])
+	}
+	return relDiff, float64(same) / float64(len(ref)), kl / float64(len(ref))
+}
+
+func argmax(x []float32) int {
+	b := 0
+	for i, v := range x {
+		if v > x[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+func logSoftmax(x []float32) []float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, float64(v))
+	}
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(float64(v) - m)
+	}
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v) - m - math.Log(s)
+	}
+	return out
+}
+
+func klDiv(p, q []float32) float64 {
+	lp, lq := logSoftmax(p), logSoftmax(q)
+	k := 0.0
+	for i := range lp {
+		k += math.Exp(lp[i]) * (lp[i] - lq[i])
+	}
+	return k
+}
+
+// TestLogitsMatchLlamaCpp runs random-weight models of every architecture
+// and tensor type through Ponder and llama.cpp and compares the logits at
+// every position of a prompt.
+func TestLogitsMatchLlamaCpp(t *testing.T) {
+	types := []gguf.Type{gguf.F32, gguf.F16, gguf.BF16, gguf.Q8_0, gguf.Q4_0, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K}
+	archs := []string{"llama", "qwen2", "qwen3"}
+	if testing.Short() {
+		types = []gguf.Type{gguf.F32, gguf.Q4_K}
+	}
+	var reqs []refRequest
+	var names []string
+	for _, arch := range archs {
+		for _, typ := range types {
+			path := writeModel(t, small(arch), typ, typ != gguf.F32)
+			reqs = append(reqs, refRequest{Model: path, Logits: [][]int32{probe}})
+			names = append(names, arch+"/"+typ.String())
+		}
+	}
+	refs := llamaCppBatch(t, reqs)
+	for i, name := range names {
+		arch, typName, _ := strings.Cut(name, "/")
+		path, ref := reqs[i].Model, refs[i]
+		t.Run(name, func(t *testing.T) {
+			typ := typeNamed(typName)
+			{
+				m := load(t, path)
+				lg, err := m.Net.Forward(m.Net.NewState(), probe, true)
+				require.NoError(t, err)
+				V := m.Net.VocabSize()
+				ours := make([][]float32, len(probe))
+				for i := range ours {
+					ours[i] = lg[i*V : (i+1)*V]
+				}
+				require.Len(t, ref.Logits[0], len(probe))
+				rel, agree, kl := compare(ours, ref.Logits[0])
+				t.Logf("%s %s: max |diff| %.2e of the logit range, arg-max agrees at %.0f%%, mean KL %.2e", arch, typ, rel, agree*100, kl)
+				switch typ {
+				case gguf.F32, gguf.F16:
+					assert.LessOrEqual(t, rel, 1e-3)
+				default:
+					// llama.cpp quantizes activations to 8 bits for
+					// quantized dot products; Ponder keeps them in float32.
+					assert.GreaterOrEqual(t, agree, 0.99)
+					assert.Less(t, kl, 1e-2)
+				}
+			}
+		})
+	}
+}
+
+func typeNamed(s string) gguf.Type {
+	for t := gguf.Type(0); t < 40; t++ {
+		if t.Known() && t.String() == s {
+			return t
+		}
+	}
+	return 255
+}
+
+func TestGenerateThroughRuntime(t *testing.T) {
+	path := writeModel(t, small("qwen2"), gguf.Q8_0, true)
+	m := load(t, path)
+	out, usage, err := m.Generate(context.Background(), m.EncodeText("Hello world"), localmodel.GenerateOptions{MaxTokens: 8, N: 2})
+	require.NoError(t, err)
+	assert.Len(t, out, 2)
+	assert.Equal(t, out[0].Tokens, out[1].Tokens, "greedy samples agree")
+	assert.Equal(t, 16, usage.CompletionTokens)
+}

@@ -1,0 +1,152 @@
+package llama
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"unsafe"
+
+	"github.com/ponder-go/ponder/internal/matmul"
+	"github.com/ponder-go/ponder/localmodel/gguf"
+)
+
+// linear is a weight matrix of rows×cols (ggml: ne0 = cols, ne1 = rows) in
+// any supported tensor type, viewed in the memory-mapped file. F32 weights
+// go straight to the matmul core; other types are dequantized a stripe of
+// rows at a time into per-worker scratch and multiplied there.
+type linear struct {
+	name       string
+	typ        gguf.Type
+	rows, cols int
+	data       []byte
+	f32        []float32 // set for aligned F32 data
+	rowBytes   int
+}
+
+func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
+	if len(t.Dims) > 2 && t.Dims[2] != 1 || len(t.Dims) > 3 && t.Dims[3] != 1 {
+		return nil, fmt.Errorf("tensor %s: shape %v is not a matrix", name, t.Dims)
+	}
+	if !t.Type.Supported() {
+		return nil, fmt.Errorf("tensor %s: type %s is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K are)", name, t.Type)
+	}
+	rows := 1
+	if len(t.Dims) > 1 {
+		rows = int(t.Dims[1])
+	}
+	l := &linear{name: name, typ: t.Type, rows: rows, cols: int(t.Dims[0]), data: data, rowBytes: t.Type.RowBytes(int(t.Dims[0]))}
+	if t.Type == gguf.F32 && len(data) > 0 && uintptr(unsafe.Pointer(&data[0]))%4 == 0 {
+		l.f32 = unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data)/4)
+	}
+	return l, nil
+}
+
+// row dequantizes weight row r into dst.
+func (l *linear) row(dst []float32, r int) {
+	if l.f32 != nil {
+		copy(dst, l.f32[r*l.cols:(r+1)*l.cols])
+		return
+	}
+	_ = gguf.Dequantize(l.typ, dst[:l.cols], l.data[r*l.rowBytes:(r+1)*l.rowBytes])
+}
+
+// stripeRows is how many weight rows a worker dequantizes at once.
+const stripeRows = 16
+
+var scratchPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// mul computes out[t][o] = Σc in[t][c]·W[o][c] for T input rows.
+func (l *linear) mul(out, in []float32, T int) {
+	if l.f32 != nil {
+		matmul.MatMul(out, in, l.f32, nil, T, l.cols, l.rows)
+		return
+	}
+	in = roundActivations(l.typ, in[:T*l.cols], l.cols)
+	stripes := (l.rows + stripeRows - 1) / stripeRows
+	workers := min(matmul.Threads(), stripes)
+	if T*l.rows*l.cols < 1<<15 {
+		workers = 1
+	}
+	work := func(w int) {
+		sp := scratchPool.Get().(*[]float32)
+		if cap(*sp) < stripeRows*l.cols {
+			*sp = make([]float32, stripeRows*l.cols)
+		}
+		buf := (*sp)[:stripeRows*l.cols]
+		for s := w; s < stripes; s += workers {
+			lo, hi := s*stripeRows, min((s+1)*stripeRows, l.rows)
+			_ = gguf.Dequantize(l.typ, buf[:(hi-lo)*l.cols], l.data[lo*l.rowBytes:hi*l.rowBytes])
+			matmul.Columns(out, in, buf, T, l.cols, l.rows, lo, hi)
+		}
+		scratchPool.Put(sp)
+	}
+	if workers == 1 {
+		work(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(w)
+		}()
+	}
+	wg.Wait()
+}
+
+// roundActivations rounds the input the way ggml's CPU backend does before
+// a dot product with weights of type t: to half or bfloat16 for F16 and
+// BF16 weights, and through 8-bit blocks (Q8_0 for Q8_0/Q4_0, Q8_K for the
+// K-quants) for quantized ones. Results then match llama.cpp's to float
+// rounding instead of differing by its activation quantization error.
+func roundActivations(t gguf.Type, in []float32, cols int) []float32 {
+	out := make([]float32, len(in))
+	switch t {
+	case gguf.F16:
+		for i, v := range in {
+			out[i] = gguf.HalfToFloat(gguf.FloatToHalf(v))
+		}
+	case gguf.BF16:
+		for i, v := range in {
+			out[i] = math.Float32frombits(uint32(gguf.FloatToBF16(v)) << 16)
+		}
+	case gguf.Q8_0, gguf.Q4_0:
+		for b := 0; b+32 <= len(in); b += 32 {
+			x := in[b : b+32]
+			amax := float32(0)
+			for _, v := range x {
+				amax = max(amax, float32(math.Abs(float64(v))))
+			}
+			if amax == 0 {
+				continue
+			}
+			d := gguf.HalfToFloat(gguf.FloatToHalf(amax / 127))
+			id := 127 / amax
+			for i, v := range x {
+				out[b+i] = d * float32(math.RoundToEven(float64(v*id)))
+			}
+		}
+	case gguf.Q4_K, gguf.Q5_K, gguf.Q6_K:
+		for b := 0; b+256 <= len(in); b += 256 {
+			x := in[b : b+256]
+			var amax, mx float32
+			for _, v := range x {
+				if a := float32(math.Abs(float64(v))); a > amax {
+					amax, mx = a, v
+				}
+			}
+			if amax == 0 {
+				continue
+			}
+			iscale := -127 / mx
+			d := 1 / iscale
+			for i, v := range x {
+				out[b+i] = d * float32(min(127, int(math.RoundToEven(float64(iscale*v)))))
+			}
+		}
+	default:
+		copy(out, in)
+	}
+	return out
+}

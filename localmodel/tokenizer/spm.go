@@ -1,0 +1,218 @@
+package tokenizer
+
+import (
+	"container/heap"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// SentencePiece is SentencePiece-style BPE with scores and byte fallback,
+// as llama.cpp runs "llama" vocabularies (Llama 2, TinyLlama, Mistral):
+// spaces become "▁", the text gets a leading "▁", characters merge pairwise
+// by the score of the merged piece (highest first, leftmost on ties), and
+// pieces outside the vocabulary fall back to <0xXX> byte tokens.
+type SentencePiece struct {
+	pieces      []string
+	text        [][]byte // decoded bytes by id
+	byPiece     map[string]int32
+	scores      []float32
+	bytes       [256]int32
+	special     map[string]int32 // control tokens
+	userDefined map[string]int32
+	unknown     int32
+	prefix      bool
+}
+
+func newSentencePiece(v Vocab) (*SentencePiece, error) {
+	if len(v.Scores) != len(v.Tokens) {
+		return nil, fmt.Errorf("tokenizer: %d scores for %d tokens", len(v.Scores), len(v.Tokens))
+	}
+	t := &SentencePiece{pieces: v.Tokens, scores: v.Scores, byPiece: make(map[string]int32, len(v.Tokens)),
+		text: make([][]byte, len(v.Tokens)), special: map[string]int32{}, userDefined: map[string]int32{},
+		unknown: -1, prefix: v.AddSpacePrefix}
+	for i := range t.bytes {
+		t.bytes[i] = -1
+	}
+	for id, p := range v.Tokens {
+		switch v.typeOf(id) {
+		case TypeControl:
+			t.special[p] = int32(id)
+			t.text[id] = []byte(p)
+			continue
+		case TypeUnknown:
+			t.unknown = int32(id)
+			t.text[id] = []byte(p)
+			continue
+		case TypeByte:
+			var b byte
+			if _, err := fmt.Sscanf(p, "<0x%02X>", &b); err != nil {
+				return nil, fmt.Errorf("tokenizer: byte token %d is %q", id, p)
+			}
+			t.bytes[b] = int32(id)
+			t.text[id] = []byte{b}
+			continue
+		case TypeUserDefined:
+			t.userDefined[p] = int32(id)
+		}
+		t.text[id] = []byte(strings.ReplaceAll(p, "▁", " "))
+		if _, dup := t.byPiece[p]; !dup {
+			t.byPiece[p] = int32(id)
+		}
+	}
+	return t, nil
+}
+
+// VocabSize is the number of ids.
+func (t *SentencePiece) VocabSize() int { return len(t.pieces) }
+
+// Token is the text a token stands for ("▁" as a space, bytes as bytes).
+func (t *SentencePiece) Token(id int32) []byte {
+	if id < 0 || int(id) >= len(t.text) {
+		return nil
+	}
+	return t.text[id]
+}
+
+// SpecialID returns the id of a control token such as "<s>".
+func (t *SentencePiece) SpecialID(s string) (int32, bool) {
+	id, ok := t.special[s]
+	return id, ok
+}
+
+// Specials lists the control tokens' ids.
+func (t *SentencePiece) Specials() []int32 {
+	out := make([]int32, 0, len(t.special)+1)
+	for _, id := range t.special {
+		out = append(out, id)
+	}
+	if t.unknown >= 0 {
+		out = append(out, t.unknown)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Decode turns ids into bytes.
+func (t *SentencePiece) Decode(ids []int32) ([]byte, error) {
+	var out []byte
+	for i, id := range ids {
+		if id < 0 || int(id) >= len(t.text) {
+			return out, fmt.Errorf("tokenizer: token %d at position %d is outside the vocabulary of %d", id, i, len(t.text))
+		}
+		out = append(out, t.text[id]...)
+	}
+	return out, nil
+}
+
+// Encode tokenizes text (control-token text as plain text), with the
+// leading "▁" when the vocabulary asks for it.
+func (t *SentencePiece) Encode(text string) []int32 {
+	first := true
+	return splitOn(text, t.userDefined, nil, func(s string) []int32 {
+		ids := t.encodeText(s, first)
+		first = false
+		return ids
+	})
+}
+
+// EncodeSpecial is Encode with control tokens ("<s>", "[INST]"...) read as
+// their ids. Like llama.cpp, the space prefix goes only before text at the
+// very start.
+func (t *SentencePiece) EncodeSpecial(text string) []int32 {
+	first := true
+	return splitOn(text, t.special, t.userDefined, func(s string) []int32 {
+		ids := t.encodeText(s, first && strings.Index(text, s) == 0)
+		first = false
+		return ids
+	})
+}
+
+// symbol is a piece of the text being merged: a doubly linked list.
+type symbol struct {
+	text       string
+	prev, next int
+}
+
+type bigram struct {
+	left, right int
+	score       float32
+	size        int // bytes of the merged text, to detect stale entries
+}
+
+type bigrams []bigram
+
+func (h bigrams) Len() int { return len(h) }
+func (h bigrams) Less(i, j int) bool {
+	return h[i].score > h[j].score || h[i].score == h[j].score && h[i].left < h[j].left
+}
+func (h bigrams) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *bigrams) Push(x any)   { *h = append(*h, x.(bigram)) }
+func (h *bigrams) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (t *SentencePiece) encodeText(s string, atStart bool) []int32 {
+	if s == "" {
+		return nil
+	}
+	s = strings.ReplaceAll(s, " ", "▁")
+	if t.prefix && atStart {
+		s = "▁" + s
+	}
+	syms := make([]symbol, 0, len(s))
+	for i := 0; i < len(s); {
+		_, n := utf8.DecodeRuneInString(s[i:]) // an invalid byte is a symbol of its own
+		syms = append(syms, symbol{text: s[i : i+n], prev: len(syms) - 1, next: len(syms) + 1})
+		i += n
+	}
+	syms[len(syms)-1].next = -1
+	h := &bigrams{}
+	try := func(l, r int) {
+		if l < 0 || r < 0 {
+			return
+		}
+		merged := syms[l].text + syms[r].text
+		if id, ok := t.byPiece[merged]; ok {
+			heap.Push(h, bigram{l, r, t.scores[id], len(merged)})
+		}
+	}
+	for i := 1; i < len(syms); i++ {
+		try(i-1, i)
+	}
+	for h.Len() > 0 {
+		b := heap.Pop(h).(bigram)
+		l, r := &syms[b.left], &syms[b.right]
+		if l.text == "" || r.text == "" || len(l.text)+len(r.text) != b.size || l.next != b.right {
+			continue // stale: one side was merged already
+		}
+		l.text += r.text
+		r.text = ""
+		l.next = r.next
+		if r.next >= 0 {
+			syms[r.next].prev = b.left
+		}
+		try(l.prev, b.left)
+		try(b.left, l.next)
+	}
+	var out []int32
+	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
+		p := syms[i].text
+		if id, ok := t.byPiece[p]; ok {
+			out = append(out, id)
+			continue
+		}
+		for k := 0; k < len(p); k++ {
+			if id := t.bytes[p[k]]; id >= 0 {
+				out = append(out, id)
+			} else if t.unknown >= 0 {
+				out = append(out, t.unknown)
+			}
+		}
+	}
+	return out
+}
