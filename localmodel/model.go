@@ -16,6 +16,7 @@ import (
 
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel/constrain"
+	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
 // Network is one architecture's forward pass over a KV-cached sequence.
@@ -43,22 +44,9 @@ type State interface {
 	Fork() State
 }
 
-// Tokenizer turns text into token ids and back.
-type Tokenizer interface {
-	// VocabSize is the number of ids.
-	VocabSize() int
-	// Encode tokenizes text, reading special-token text as plain text.
-	Encode(text string) []int32
-	// EncodeSpecial is Encode with special tokens (such as
-	// "<|im_start|>") encoded as their single ids where they appear.
-	EncodeSpecial(text string) []int32
-	// Token is the bytes a token id stands for in decoded text.
-	Token(id int32) []byte
-	// SpecialID returns the id of a special token's text.
-	SpecialID(text string) (int32, bool)
-	// Specials lists the ids that are not text (control tokens).
-	Specials() []int32
-}
+// Tokenizer turns text into token ids and back (tokenizer.BPE and
+// tokenizer.SentencePiece implement it).
+type Tokenizer = tokenizer.Tokenizer
 
 // ErrContextFull is returned when a sequence would exceed the context.
 var ErrContextFull = errors.New("context window full")

@@ -416,17 +416,8 @@ type tokenizerFile struct {
 // rank order; then special tokens).
 func (t *BPE) MarshalJSON() ([]byte, error) {
 	f := tokenizerFile{Version: 1, Type: "bpe", SplitDigits: t.SplitDigits, Special: t.special}
-	type m struct {
-		rank int32
-		pair [2]int32
-	}
-	ms := make([]m, 0, len(t.merges))
-	for p, r := range t.merges {
-		ms = append(ms, m{r.rank, p})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].rank < ms[j].rank })
-	for _, x := range ms {
-		f.Merges = append(f.Merges, [2]string{bytesToUnicode(t.tokens[x.pair[0]]), bytesToUnicode(t.tokens[x.pair[1]])})
+	for _, pair := range t.rankedMerges() {
+		f.Merges = append(f.Merges, [2]string{bytesToUnicode(t.tokens[pair[0]]), bytesToUnicode(t.tokens[pair[1]])})
 	}
 	return json.Marshal(f)
 }
@@ -515,17 +506,8 @@ func (t *BPE) Vocab() Vocab {
 	for s, id := range t.userDefined {
 		v.Tokens[id], v.Types[id] = s, TypeUserDefined
 	}
-	type m struct {
-		rank int32
-		pair [2]int32
-	}
-	ms := make([]m, 0, len(t.merges))
-	for p, r := range t.merges {
-		ms = append(ms, m{r.rank, p})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].rank < ms[j].rank })
-	for _, x := range ms {
-		v.Merges = append(v.Merges, bytesToUnicode(t.tokens[x.pair[0]])+" "+bytesToUnicode(t.tokens[x.pair[1]]))
+	for _, pair := range t.rankedMerges() {
+		v.Merges = append(v.Merges, bytesToUnicode(t.tokens[pair[0]])+" "+bytesToUnicode(t.tokens[pair[1]]))
 	}
 	if t.pre == "llama3" {
 		v.Pre = "llama-bpe"
@@ -533,4 +515,14 @@ func (t *BPE) Vocab() Vocab {
 		v.Pre = "qwen2"
 	}
 	return v
+}
+
+// rankedMerges lists the merge pairs in rank order.
+func (t *BPE) rankedMerges() [][2]int32 {
+	out := make([][2]int32, 0, len(t.merges))
+	for p := range t.merges {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return t.merges[out[i]].rank < t.merges[out[j]].rank })
+	return out
 }

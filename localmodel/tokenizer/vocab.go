@@ -30,14 +30,23 @@ type Vocab struct {
 	AddSpacePrefix bool
 }
 
-// Tokenizer is what New returns: a *BPE or a *SentencePiece.
+// Tokenizer turns text into token ids and back; New returns a *BPE or a
+// *SentencePiece.
 type Tokenizer interface {
+	// VocabSize is the number of ids.
 	VocabSize() int
+	// Encode tokenizes text, reading special-token text as plain text.
 	Encode(text string) []int32
+	// EncodeSpecial is Encode with special tokens (such as
+	// "<|im_start|>") encoded as their single ids where they appear.
 	EncodeSpecial(text string) []int32
+	// Token is the bytes a token id stands for in decoded text.
 	Token(id int32) []byte
+	// SpecialID returns the id of a special token's text.
 	SpecialID(text string) (int32, bool)
+	// Specials lists the ids that are not text (control tokens).
 	Specials() []int32
+	// Decode turns ids back into bytes; unknown ids are an error.
 	Decode(ids []int32) ([]byte, error)
 }
 
