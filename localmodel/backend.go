@@ -49,7 +49,7 @@ func (b *Backend) matcher(c *llm.Constraint) (*constrain.Matcher, error) {
 	if b.matchers == nil || len(b.matchers) > 256 {
 		b.matchers = map[string]*constrain.Matcher{}
 	}
-	m := constrain.NewMatcher(prog, b.index, b.Model.stopToken())
+	m := constrain.NewMatcher(prog, b.index, b.Model.StopToken())
 	b.matchers[string(key)] = m
 	return m, nil
 }

@@ -192,7 +192,7 @@ func (q *sequence) choose() (tok int32, lp []float64, stop bool) {
 	c := q.o.Constraint
 	if c != nil {
 		mask := c.Mask(q.cs)
-		if c.Accepting(q.cs) && onlyStop(mask, q.m.stopToken()) {
+		if c.Accepting(q.cs) && onlyStop(mask, q.m.StopToken()) {
 			return 0, nil, true
 		}
 		allowed = func(id int) bool { return constrain.Allowed(mask, int32(id)) }

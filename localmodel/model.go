@@ -131,9 +131,9 @@ func (m *Model) isStop(id int32) bool {
 	return false
 }
 
-// stopToken is the first stop id, or -1 (the constraint engine offers it
+// StopToken is the first stop id, or -1 (the constraint engine offers it
 // once a constraint is complete).
-func (m *Model) stopToken() int32 {
+func (m *Model) StopToken() int32 {
 	if len(m.Stops) > 0 {
 		return m.Stops[0]
 	}

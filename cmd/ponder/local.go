@@ -181,7 +181,7 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		opts.Constraint = constrain.NewMatcher(prog, m.ConstraintIndex(), stopToken(m))
+		opts.Constraint = constrain.NewMatcher(prog, m.ConstraintIndex(), m.StopToken())
 	}
 	fmt.Fprint(stdout, prompt)
 	out, _, err := m.Generate(ctx, m.EncodeText(prompt), opts)
@@ -204,12 +204,4 @@ func loadWithTokenizer(path string) (*localmodel.Model, error) {
 		return nil, fmt.Errorf("%s: a %d-token vocabulary and no tokenizer of its own (GPT-2's 50,257 tokens get GPT-2's BPE)", path, m.Net.VocabSize())
 	}
 	return m, nil
-}
-
-// stopToken is the token a complete constraint may end on, or -1.
-func stopToken(m *localmodel.Model) int32 {
-	if len(m.Stops) > 0 {
-		return m.Stops[0]
-	}
-	return -1
 }
