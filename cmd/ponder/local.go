@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register("tokenize", "print the token ids of stdin as a JSON array (-vocab gpt2|FILE)", tokenize)
+	register("tokenize", "print the token ids of stdin as a JSON array (-vocab gpt2|tokenizer.json, or -model FILE)", tokenize)
 	register("detokenize", "read a JSON array of token ids on stdin and write the decoded bytes", detokenize)
 	register("logits", "print the logits at every position of -tokens as JSON (-weights FILE)", logits)
 	register("generate", "generate text with a local checkpoint (-weights FILE)", generate)
@@ -31,15 +31,17 @@ var stdin io.Reader = os.Stdin
 func tokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vocab := fs.String("vocab", "gpt2", "gpt2 or a tokenizer file")
-	special := fs.Bool("special", false, "encode <|endoftext|> as its special id")
+	vocab := fs.String("vocab", "gpt2", "gpt2, a Hugging Face tokenizer.json or a Ponder tokenizer file")
+	model := fs.String("model", "", "use this model file's tokenizer (GGUF, Ponder) instead of -vocab")
+	special := fs.Bool("special", false, "encode special-token text (<|endoftext|>, <|im_start|>...) as its id")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	tok, err := tokenizer.Load(*vocab)
+	tok, done, err := openTokenizer(*vocab, *model)
 	if err != nil {
 		return err
 	}
+	defer done()
 	data, err := io.ReadAll(stdin)
 	if err != nil {
 		return err
@@ -61,14 +63,16 @@ func tokenize(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("detokenize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vocab := fs.String("vocab", "gpt2", "gpt2 or a tokenizer file")
+	vocab := fs.String("vocab", "gpt2", "gpt2, a Hugging Face tokenizer.json or a Ponder tokenizer file")
+	model := fs.String("model", "", "use this model file's tokenizer (GGUF, Ponder) instead of -vocab")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	tok, err := tokenizer.Load(*vocab)
+	tok, done, err := openTokenizer(*vocab, *model)
 	if err != nil {
 		return err
 	}
+	defer done()
 	var ids []int32
 	if err := json.NewDecoder(stdin).Decode(&ids); err != nil {
 		return fmt.Errorf("stdin: want a JSON array of token ids: %w", err)
@@ -79,6 +83,19 @@ func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	_, err = stdout.Write(b)
 	return err
+}
+
+// openTokenizer opens -vocab, or the tokenizer of -model when given.
+func openTokenizer(vocab, model string) (tokenizer.Tokenizer, func(), error) {
+	if model == "" {
+		tok, err := tokenizer.Open(vocab)
+		return tok, func() {}, err
+	}
+	m, err := loadWithTokenizer(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.Tok, func() { m.Close() }, nil
 }
 
 func parseTokens(s string) ([]int32, error) {

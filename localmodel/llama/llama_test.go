@@ -70,13 +70,6 @@ type refResponse struct {
 // without it unless PONDER_REQUIRE_NPM is set).
 func llamaCpp(t testing.TB, req refRequest) refResponse {
 	t.Helper()
-	dir, _ := filepath.Abs("testdata/llamacpp")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "node-llama-cpp")); err != nil {
-		if os.Getenv("PONDER_REQUIRE_NPM") != "" {
-			t.Fatalf("node-llama-cpp missing: npm install --ignore-scripts --prefix %s", dir)
-		}
-		t.Skip("node-llama-cpp not installed (npm install --ignore-scripts --prefix localmodel/llama/testdata/llamacpp)")
-	}
 	resps := llamaCppBatch(t, []refRequest{req})
 	return resps[0]
 }
@@ -85,6 +78,12 @@ func llamaCpp(t testing.TB, req refRequest) refResponse {
 func llamaCppBatch(t testing.TB, reqs []refRequest) []refResponse {
 	t.Helper()
 	dir, _ := filepath.Abs("testdata/llamacpp")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "node-llama-cpp")); err != nil {
+		if os.Getenv("PONDER_REQUIRE_NPM") != "" {
+			t.Fatalf("node-llama-cpp missing: npm install --ignore-scripts --prefix %s", dir)
+		}
+		t.Skip("node-llama-cpp not installed (npm install --ignore-scripts --prefix localmodel/llama/testdata/llamacpp)")
+	}
 	body, _ := json.Marshal(map[string]any{"batch": reqs})
 	cmd := exec.Command("node", filepath.Join(dir, "ref.mjs"))
 	cmd.Stdin = bytes.NewReader(body)

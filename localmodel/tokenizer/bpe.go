@@ -16,6 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/ponder-go/ponder/localmodel/tokenizer/gpt2bpe"
 )
 
@@ -30,8 +32,16 @@ type BPE struct {
 	// user-defined tokens are split out of any text, like llama.cpp and
 	// Hugging Face do for added tokens that are not special.
 	userDefined map[string]int32
-	// pre names the pre-tokenizer: "" (GPT-2's), "llama3" or "qwen2".
+	// pre names the pre-tokenizer: "" (GPT-2's), "llama3", "qwen2" or
+	// "digits" (every digit alone, then GPT-2's: SmolLM, StarCoder).
 	pre string
+	// ignoreMerges takes a pre-token that is a whole vocabulary entry as
+	// that token without merging (Llama 3's tokenizer.json, llama.cpp's
+	// llama-bpe).
+	ignoreMerges bool
+	// nfc normalizes text to Unicode NFC before splitting (Qwen's
+	// tokenizer.json; llama.cpp's GGUF tokenizers do not).
+	nfc bool
 	// SplitDigits makes every digit its own pre-token, so numbers are
 	// spelled digit by digit (the trained tiny models need that).
 	SplitDigits bool
@@ -197,9 +207,14 @@ func (t *BPE) Encode(text string) []int32 {
 func (t *BPE) encodeText(text string) []int32 {
 	var out []int32
 	var words []string
+	if t.nfc {
+		text = norm.NFC.String(text)
+	}
 	switch t.pre {
 	case "llama3", "qwen2":
 		words = pretokenizeLlama3(text, t.pre == "qwen2")
+	case "digits":
+		words = t.pretokenizeDigits(text)
 	default:
 		words = t.pretokenize(text)
 	}
@@ -254,7 +269,10 @@ func (t *BPE) Decode(ids []int32) ([]byte, error) {
 	return out, nil
 }
 
-// bpe encodes one pre-token.
+// bpe encodes one pre-token: repeatedly merge the adjacent pair of lowest
+// rank (leftmost on ties). The pairs wait in a heap and the symbols form a
+// linked list, so a word of n bytes costs O(n log n) however long it is
+// (a megabyte of letters without a space is one word).
 func (t *BPE) bpe(word string) []int32 {
 	t.cacheMu.RLock()
 	ids, ok := t.cache[word]
@@ -262,43 +280,120 @@ func (t *BPE) bpe(word string) []int32 {
 	if ok {
 		return ids
 	}
-	syms := make([]int32, len(word))
-	for i := 0; i < len(word); i++ {
-		syms[i] = t.byBytes[word[i:i+1]]
+	if t.ignoreMerges && len(word) > 1 {
+		if id, ok := t.byBytes[word]; ok {
+			return []int32{id}
+		}
 	}
-	for len(syms) > 1 {
-		best, bestRank := -1, int32(1<<30)
-		var bestID int32
-		for i := 0; i+1 < len(syms); i++ {
-			if m, ok := t.merges[[2]int32{syms[i], syms[i+1]}]; ok && m.rank < bestRank {
-				best, bestRank, bestID = i, m.rank, m.id
-			}
+	syms := make([]bpeSymbol, len(word))
+	for i := range syms {
+		syms[i] = bpeSymbol{id: t.byBytes[word[i:i+1]], prev: i - 1, next: i + 1}
+	}
+	if len(syms) > 0 {
+		syms[len(syms)-1].next = -1
+	}
+	h := make(pairHeap, 0, len(syms))
+	try := func(l int) {
+		r := syms[l].next
+		if l < 0 || r < 0 {
+			return
 		}
-		if best < 0 {
-			break
+		if m, ok := t.merges[[2]int32{syms[l].id, syms[r].id}]; ok {
+			h.push(pair{key: uint64(m.rank)<<32 | uint64(l), right: int32(r), a: syms[l].id, b: syms[r].id, merged: m.id})
 		}
-		// Merge every occurrence of the best pair, left to right.
-		a, b := syms[best], syms[best+1]
-		out := syms[:0:0]
-		for i := 0; i < len(syms); i++ {
-			if i+1 < len(syms) && syms[i] == a && syms[i+1] == b {
-				out = append(out, bestID)
-				i++
-			} else {
-				out = append(out, syms[i])
-			}
+	}
+	for i := 0; i+1 < len(syms); i++ {
+		try(i)
+	}
+	for len(h) > 0 {
+		p := h.pop()
+		left, right := p.left(), int(p.right)
+		l, r := &syms[left], &syms[right]
+		if l.dead || r.dead || l.next != right || l.id != p.a || r.id != p.b {
+			continue // stale: a side took part in another merge since
 		}
-		syms = out
+		l.id, l.next, r.dead = p.merged, r.next, true
+		if r.next >= 0 {
+			syms[r.next].prev = left
+		}
+		if l.prev >= 0 {
+			try(l.prev)
+		}
+		try(left)
+	}
+	syms0 := make([]int32, 0, 8)
+	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
+		syms0 = append(syms0, syms[i].id)
 	}
 	if len(word) <= 64 {
 		t.cacheMu.Lock()
 		if len(t.cache) > 100_000 {
 			t.cache = map[string][]int32{}
 		}
-		t.cache[word] = syms
+		t.cache[word] = syms0
 		t.cacheMu.Unlock()
 	}
-	return syms
+	return syms0
+}
+
+// bpeSymbol is a token of a word being merged, in a linked list.
+type bpeSymbol struct {
+	id         int32
+	prev, next int
+	dead       bool
+}
+
+// pair is a candidate merge of the symbols at left and right (ids a, b);
+// key orders the heap by rank, then position.
+type pair struct {
+	key          uint64
+	a, b, merged int32
+	right        int32
+}
+
+func (p pair) left() int { return int(uint32(p.key)) }
+
+// pairHeap is a binary min-heap of pairs by (rank, left), written out
+// rather than through container/heap so pushes do not box.
+type pairHeap []pair
+
+func (h pairHeap) less(i, j int) bool { return h[i].key < h[j].key }
+
+func (h *pairHeap) push(p pair) {
+	*h = append(*h, p)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		up := (i - 1) / 2
+		if !s.less(i, up) {
+			break
+		}
+		s[i], s[up] = s[up], s[i]
+		i = up
+	}
+}
+
+func (h *pairHeap) pop() pair {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && s.less(l, m) {
+			m = l
+		}
+		if l+1 < n && s.less(l+1, m) {
+			m = l + 1
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
 }
 
 // Character classes of GPT-2's pre-tokenizer pattern
@@ -399,6 +494,28 @@ func (t *BPE) pretokenize(s string) []string {
 		}
 		out = append(out, s[i:end])
 		i = end
+	}
+	return out
+}
+
+// pretokenizeDigits isolates every digit (\p{N}) and splits the text
+// between them with GPT-2's pattern: llama.cpp's "smollm", "starcoder" and
+// "refact" pre-tokenizers, Hugging Face's Digits(individual) + ByteLevel.
+func (t *BPE) pretokenizeDigits(s string) []string {
+	var out []string
+	start := 0
+	for i, r := range s {
+		if r != utf8.RuneError && unicode.IsNumber(r) {
+			if start < i {
+				out = append(out, t.pretokenize(s[start:i])...)
+			}
+			_, n := utf8.DecodeRuneInString(s[i:])
+			out = append(out, s[i:i+n])
+			start = i + n
+		}
+	}
+	if start < len(s) {
+		out = append(out, t.pretokenize(s[start:])...)
 	}
 	return out
 }
@@ -509,10 +626,13 @@ func (t *BPE) Vocab() Vocab {
 	for _, pair := range t.rankedMerges() {
 		v.Merges = append(v.Merges, bytesToUnicode(t.tokens[pair[0]])+" "+bytesToUnicode(t.tokens[pair[1]]))
 	}
-	if t.pre == "llama3" {
+	switch t.pre {
+	case "llama3":
 		v.Pre = "llama-bpe"
-	} else if t.pre == "qwen2" {
+	case "qwen2":
 		v.Pre = "qwen2"
+	case "digits":
+		v.Pre = "smollm"
 	}
 	return v
 }

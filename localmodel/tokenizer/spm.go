@@ -23,9 +23,15 @@ type SentencePiece struct {
 	userDefined map[string]int32
 	unknown     int32
 	prefix      bool
+	// ranks, when set, orders merges by pair rank (Hugging Face BPE).
+	ranks       map[[2]int32]int32
+	fuseUnknown bool
 }
 
 func newSentencePiece(v Vocab) (*SentencePiece, error) {
+	if v.MergeRanks && v.Scores == nil {
+		v.Scores = make([]float32, len(v.Tokens))
+	}
 	if len(v.Scores) != len(v.Tokens) {
 		return nil, fmt.Errorf("tokenizer: %d scores for %d tokens", len(v.Scores), len(v.Tokens))
 	}
@@ -59,6 +65,24 @@ func newSentencePiece(v Vocab) (*SentencePiece, error) {
 		t.text[id] = []byte(strings.ReplaceAll(p, "▁", " "))
 		if _, dup := t.byPiece[p]; !dup {
 			t.byPiece[p] = int32(id)
+		}
+	}
+	if v.MergeRanks {
+		t.ranks = make(map[[2]int32]int32, len(v.Merges))
+		t.fuseUnknown = true
+		for rank, m := range v.Merges {
+			a, b, ok := strings.Cut(m, " ")
+			if !ok {
+				return nil, fmt.Errorf("tokenizer: merge %d %q is not two tokens", rank, m)
+			}
+			ia, okA := t.byPiece[a]
+			ib, okB := t.byPiece[b]
+			if _, okM := t.byPiece[a+b]; !okA || !okB || !okM {
+				continue
+			}
+			if _, dup := t.ranks[[2]int32{ia, ib}]; !dup {
+				t.ranks[[2]int32{ia, ib}] = int32(rank)
+			}
 		}
 	}
 	return t, nil
@@ -107,31 +131,22 @@ func (t *SentencePiece) Decode(ids []int32) ([]byte, error) {
 }
 
 // Encode tokenizes text (control-token text as plain text), with the
-// leading "▁" when the vocabulary asks for it.
+// leading "▁" when the vocabulary asks for it. Like llama.cpp and Hugging
+// Face, every stretch of text between split-out tokens gets the prefix.
 func (t *SentencePiece) Encode(text string) []int32 {
-	first := true
-	return splitOn(text, t.userDefined, nil, func(s string) []int32 {
-		ids := t.encodeText(s, first)
-		first = false
-		return ids
-	})
+	return splitOn(text, t.userDefined, nil, t.encodeText)
 }
 
 // EncodeSpecial is Encode with control tokens ("<s>", "[INST]"...) read as
-// their ids. Like llama.cpp, the space prefix goes only before text at the
-// very start.
+// their ids.
 func (t *SentencePiece) EncodeSpecial(text string) []int32 {
-	first := true
-	return splitOn(text, t.special, t.userDefined, func(s string) []int32 {
-		ids := t.encodeText(s, first && strings.Index(text, s) == 0)
-		first = false
-		return ids
-	})
+	return splitOn(text, t.special, t.userDefined, t.encodeText)
 }
 
-// symbol is a piece of the text being merged: a doubly linked list.
+// symbol is a piece s[start:end] of the text being merged, in a linked
+// list.
 type symbol struct {
-	text       string
+	start, end int
 	prev, next int
 }
 
@@ -156,18 +171,20 @@ func (h *bigrams) Pop() any {
 	return x
 }
 
-func (t *SentencePiece) encodeText(s string, atStart bool) []int32 {
+// encodeText merges the characters of one stretch of text. The pairs wait
+// in a heap, so n characters cost O(n log n).
+func (t *SentencePiece) encodeText(s string) []int32 {
 	if s == "" {
 		return nil
 	}
 	s = strings.ReplaceAll(s, " ", "▁")
-	if t.prefix && atStart {
+	if t.prefix {
 		s = "▁" + s
 	}
 	syms := make([]symbol, 0, len(s))
 	for i := 0; i < len(s); {
 		_, n := utf8.DecodeRuneInString(s[i:]) // an invalid byte is a symbol of its own
-		syms = append(syms, symbol{text: s[i : i+n], prev: len(syms) - 1, next: len(syms) + 1})
+		syms = append(syms, symbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
 		i += n
 	}
 	syms[len(syms)-1].next = -1
@@ -176,10 +193,22 @@ func (t *SentencePiece) encodeText(s string, atStart bool) []int32 {
 		if l < 0 || r < 0 {
 			return
 		}
-		merged := syms[l].text + syms[r].text
-		if id, ok := t.byPiece[merged]; ok {
-			heap.Push(h, bigram{l, r, t.scores[id], len(merged)})
+		a, b := syms[l], syms[r]
+		id, ok := t.byPiece[s[a.start:b.end]]
+		if !ok {
+			return
 		}
+		score := t.scores[id]
+		if t.ranks != nil { // Hugging Face: the pair's merge rank decides
+			ia, okA := t.byPiece[s[a.start:a.end]]
+			ib, okB := t.byPiece[s[b.start:b.end]]
+			rank, okR := t.ranks[[2]int32{ia, ib}]
+			if !okA || !okB || !okR {
+				return
+			}
+			score = -float32(rank)
+		}
+		heap.Push(h, bigram{l, r, score, b.end - a.start})
 	}
 	for i := 1; i < len(syms); i++ {
 		try(i-1, i)
@@ -187,11 +216,11 @@ func (t *SentencePiece) encodeText(s string, atStart bool) []int32 {
 	for h.Len() > 0 {
 		b := heap.Pop(h).(bigram)
 		l, r := &syms[b.left], &syms[b.right]
-		if l.text == "" || r.text == "" || len(l.text)+len(r.text) != b.size || l.next != b.right {
+		if l.start == l.end || r.start == r.end || l.next != b.right || r.end-l.start != b.size {
 			continue // stale: one side was merged already
 		}
-		l.text += r.text
-		r.text = ""
+		l.end = r.end
+		r.start = r.end
 		l.next = r.next
 		if r.next >= 0 {
 			syms[r.next].prev = b.left
@@ -201,16 +230,18 @@ func (t *SentencePiece) encodeText(s string, atStart bool) []int32 {
 	}
 	var out []int32
 	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
-		p := syms[i].text
+		p := s[syms[i].start:syms[i].end]
 		if id, ok := t.byPiece[p]; ok {
 			out = append(out, id)
 			continue
 		}
+		unknown := false
 		for k := 0; k < len(p); k++ {
 			if id := t.bytes[p[k]]; id >= 0 {
 				out = append(out, id)
-			} else if t.unknown >= 0 {
+			} else if t.unknown >= 0 && !(unknown && t.fuseUnknown) {
 				out = append(out, t.unknown)
+				unknown = true
 			}
 		}
 	}

@@ -28,6 +28,18 @@ type Vocab struct {
 	Merges []string // "a b" in rank order ("gpt2" models)
 	// AddSpacePrefix puts "▁" before the text ("llama" models; default on).
 	AddSpacePrefix bool
+
+	// Hugging Face tokenizer.json semantics that GGUF metadata does not
+	// carry (ParseHF sets them):
+	//
+	// NFC normalizes text first (Qwen).
+	NFC bool
+	// IgnoreMerges takes a pre-token found whole in the vocabulary as one
+	// token ("gpt2" models).
+	IgnoreMerges bool
+	// MergeRanks makes a "llama" model merge pairs in the order of Merges
+	// (Hugging Face's BPE) instead of by the merged piece's score.
+	MergeRanks bool
 }
 
 // Tokenizer turns text into token ids and back; New returns a *BPE or a
@@ -52,7 +64,8 @@ type Tokenizer interface {
 
 // preTokenizers maps GGUF pre-tokenizer names to the splitting rule.
 var preTokenizers = map[string]string{
-	"": "", "default": "", "gpt-2": "", "gpt2": "", "smollm": "", "starcoder": "", "refact": "",
+	"": "", "default": "", "gpt-2": "", "gpt2": "",
+	"smollm": "digits", "starcoder": "digits", "refact": "digits",
 	"llama-bpe": "llama3", "llama3": "llama3", "dbrx": "llama3", "smaug-bpe": "llama3",
 	"qwen2": "qwen2", "deepseek-r1-qwen": "qwen2",
 }
@@ -88,6 +101,10 @@ func newByteLevel(v Vocab) (*BPE, error) {
 	}
 	t := newTokenizer(len(v.Tokens))
 	t.pre = pre
+	// llama.cpp ignores merges for Llama 3's pre-tokenizer, as its
+	// tokenizer.json asks.
+	t.ignoreMerges = pre == "llama3" || v.IgnoreMerges
+	t.nfc = v.NFC
 	for id, s := range v.Tokens {
 		switch v.typeOf(id) {
 		case TypeControl:
@@ -98,6 +115,8 @@ func newByteLevel(v Vocab) (*BPE, error) {
 			t.tokens[id] = []byte(s)
 			t.userDefined[s] = int32(id)
 			continue
+		case TypeUnused:
+			continue // no text maps to it, and it decodes to nothing
 		}
 		b, err := unicodeToBytes(s)
 		if err != nil {
