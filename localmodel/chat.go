@@ -9,9 +9,10 @@ import (
 // ChatTemplate renders a conversation as the text a chat model was trained
 // on, control-token text included (tokenize it with EncodeSpecial).
 type ChatTemplate interface {
-	// Render writes the messages; with addGenerationPrompt it ends where
+	// Render writes the messages and the tools offered (templates that
+	// know no tools ignore them); with addGenerationPrompt it ends where
 	// the assistant's reply begins.
-	Render(msgs []llm.Message, addGenerationPrompt bool) (string, error)
+	Render(msgs []llm.Message, tools []llm.ToolSpec, addGenerationPrompt bool) (string, error)
 }
 
 // RenderMessages is the plain-text rendering of models without a chat

@@ -114,7 +114,7 @@ func (m *Model) EncodeChat(msgs []llm.Message) ([]int32, error) {
 	if m.Chat == nil {
 		return m.EncodeText(RenderMessages(msgs)), nil
 	}
-	text, err := m.Chat.Render(msgs, true)
+	text, err := m.Chat.Render(msgs, nil, true)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,9 @@ func attachTokenizer(m *localmodel.Model, f *gguf.File, vocab int) error {
 		if err != nil {
 			slog.Warn("chat template not recognised; messages are sent as plain text", "err", err)
 		} else {
+			if ct.JinjaErr != nil {
+				slog.Warn("chat template uses Jinja Ponder cannot run; writing its family's format instead", "family", ct.Family, "err", ct.JinjaErr)
+			}
 			m.Chat = ct
 			// The template's end-of-turn token ends a reply too.
 			if s, ok := tok.SpecialID(ct.EndOfTurn()); ok && !contains(m.Stops, s) {
