@@ -62,6 +62,23 @@ func (b *Backend) Generate(ctx context.Context, req llm.Request) (*llm.Response,
 // Stream implements llm.Streamer.
 func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk) error) (*llm.Response, error) {
 	var matcher *constrain.Matcher
+	var tt ToolTemplate
+	if len(req.Tools) > 0 && req.ToolChoice != "none" {
+		if tt = b.Model.ToolTemplate(); tt == nil {
+			return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: "native function calling needs a model whose chat template calls tools (Qwen2.5/Qwen3, Llama 3.1+); use the text-mode agent"}
+		}
+		// "required" or a tool's name forces a call, its arguments valid
+		// for the tool's schema.
+		if req.Constraint == nil && req.ToolChoice != "" && req.ToolChoice != "auto" {
+			name := req.ToolChoice
+			if name == "required" {
+				name = ""
+			}
+			if req.Constraint = tt.ToolCallConstraint(req.Tools, name); req.Constraint == nil {
+				return nil, &llm.Error{Kind: llm.ErrBadRequest, Backend: "local", Msg: fmt.Sprintf("tool_choice %q names no offered tool", req.ToolChoice)}
+			}
+		}
+	}
 	if req.Constraint != nil {
 		var err error
 		if matcher, err = b.matcher(req.Constraint); err != nil {
@@ -72,10 +89,11 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 			return nil, &llm.Error{Kind: kind, Backend: "local", Msg: "constraint " + constrain.Describe(req.Constraint), Err: err}
 		}
 	}
-	if len(req.Tools) > 0 {
-		return nil, &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: "native function calling is not supported by the local runtime; use the text-mode agent"}
+	tools := req.Tools
+	if tt == nil {
+		tools = nil
 	}
-	prompt, err := b.Model.EncodeChat(req.Messages)
+	prompt, err := b.Model.EncodeChat(req.Messages, tools)
 	if err != nil {
 		return nil, &llm.Error{Kind: llm.ErrBadRequest, Backend: "local", Msg: "chat template", Err: err}
 	}
@@ -112,6 +130,11 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 	resp := &llm.Response{Model: b.Name, Usage: usage}
 	for i, s := range samples {
 		ch := llm.Choice{Index: i, Text: s.Text, FinishReason: s.FinishReason}
+		if tt != nil {
+			if text, calls := tt.ParseToolCalls(s.Text); len(calls) > 0 {
+				ch.Text, ch.ToolCalls, ch.FinishReason = text, calls, llm.FinishToolCalls
+			}
+		}
 		if req.Logprobs {
 			ch.Logprobs = s.Logprobs
 		}

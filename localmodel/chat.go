@@ -15,6 +15,19 @@ type ChatTemplate interface {
 	Render(msgs []llm.Message, tools []llm.ToolSpec, addGenerationPrompt bool) (string, error)
 }
 
+// ToolTemplate is a ChatTemplate whose model calls tools natively: the
+// local Backend then accepts requests with tools.
+type ToolTemplate interface {
+	ChatTemplate
+	// CallsTools reports whether this template's model can call tools.
+	CallsTools() bool
+	// ParseToolCalls splits a reply into text and tool calls.
+	ParseToolCalls(reply string) (string, []llm.ToolCall)
+	// ToolCallConstraint forces a call of one of the tools (the named one
+	// when name is set), or returns nil.
+	ToolCallConstraint(tools []llm.ToolSpec, name string) *llm.Constraint
+}
+
 // RenderMessages is the plain-text rendering of models without a chat
 // template: each message's content in order, separated by a blank line,
 // and the model continues after the last one (so an agent's scratchpad in

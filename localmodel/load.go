@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
+
+	"github.com/ponder-go/ponder/localmodel/ollama"
 )
 
 // Format is a checkpoint format an architecture package registers.
@@ -61,8 +64,16 @@ func formatFor(head []byte) (Format, error) {
 }
 
 // Load reads a model file in any registered format, memory-mapping it;
-// Close unmaps it.
+// Close unmaps it. "ollama:NAME[:TAG]" names a model in Ollama's local
+// store.
 func Load(path string) (*Model, error) {
+	if strings.HasPrefix(path, ollama.Prefix) {
+		p, err := ollama.Resolve(path)
+		if err != nil {
+			return nil, fmt.Errorf("localmodel: %w", err)
+		}
+		path = p
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("localmodel: %w", err)

@@ -108,17 +108,27 @@ func (m *Model) EncodeText(text string) []int32 {
 	return ids
 }
 
-// EncodeChat renders a conversation with the model's chat template (plain
-// text without one) and tokenizes it, control tokens included.
-func (m *Model) EncodeChat(msgs []llm.Message) ([]int32, error) {
+// EncodeChat renders a conversation and the tools offered with the
+// model's chat template (plain text without one) and tokenizes it, control
+// tokens included.
+func (m *Model) EncodeChat(msgs []llm.Message, tools []llm.ToolSpec) ([]int32, error) {
 	if m.Chat == nil {
 		return m.EncodeText(RenderMessages(msgs)), nil
 	}
-	text, err := m.Chat.Render(msgs, nil, true)
+	text, err := m.Chat.Render(msgs, tools, true)
 	if err != nil {
 		return nil, err
 	}
 	return m.Tok.EncodeSpecial(text), nil
+}
+
+// ToolTemplate returns the chat template when the model calls tools
+// natively, else nil.
+func (m *Model) ToolTemplate() ToolTemplate {
+	if t, ok := m.Chat.(ToolTemplate); ok && t.CallsTools() {
+		return t
+	}
+	return nil
 }
 
 // isStop reports whether id ends a generation.

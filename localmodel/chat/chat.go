@@ -47,6 +47,8 @@ type Template struct {
 	JinjaErr error
 	// Tools reports whether the template renders tool definitions.
 	Tools bool
+
+	source string
 }
 
 // ErrUnknown is returned for a template of no known family.
@@ -58,7 +60,7 @@ var defaultSystem = regexp.MustCompile(`<\|im_start\|>system\\n([^'"{}\\]*)<\|im
 // A template of no known family that parses is used as it is; one that
 // neither parses nor belongs to a family is ErrUnknown.
 func Detect(src, bos, eos string) (*Template, error) {
-	t := &Template{BOS: bos, EOS: eos}
+	t := &Template{BOS: bos, EOS: eos, source: src}
 	t.Jinja, t.JinjaErr = jinja.Parse(src)
 	t.Tools = t.Jinja != nil && strings.Contains(src, "tools")
 	switch {

@@ -30,7 +30,7 @@ func writeQwen05(t testing.TB, dir string, typ gguf.Type) string {
 	}
 	var w gguf.Writer
 	require.NoError(t, WriteRandom(&w, qwen05, typ, true, 1))
-	SetVocab(&w, v, 50256, 50256, false, "")
+	tokenizer.WriteGGUF(&w, v, 50256, 50256, false, "")
 	path := filepath.Join(dir, "qwen05-"+typ.String()+".gguf")
 	require.NoError(t, w.WriteFile(path))
 	return path

@@ -43,7 +43,7 @@ func writeModel(t testing.TB, c Config, typ gguf.Type, tied bool) string {
 	var w gguf.Writer
 	require.NoError(t, WriteRandom(&w, c, typ, tied, 42))
 	eot, _ := tok.SpecialID(tokenizer.EndOfText)
-	SetVocab(&w, v, eot, eot, false, "")
+	tokenizer.WriteGGUF(&w, v, eot, eot, false, "")
 	path := filepath.Join(t.TempDir(), c.Arch+"-"+typ.String()+".gguf")
 	require.NoError(t, w.WriteFile(path))
 	return path

@@ -34,7 +34,7 @@ func TestTokenizerMatchesLlamaCpp(t *testing.T) {
 		c.Vocab = len(v.Tokens)
 		var w gguf.Writer
 		require.NoError(t, WriteRandom(&w, c, gguf.F32, true, 1))
-		SetVocab(&w, v, 50256, 50256, false, "")
+		tokenizer.WriteGGUF(&w, v, 50256, 50256, false, "")
 		path := filepath.Join(t.TempDir(), pre+".gguf")
 		require.NoError(t, w.WriteFile(path))
 		reqs = append(reqs, refRequest{Model: path, Tokenize: texts})
@@ -113,7 +113,7 @@ func TestRealTokenizersMatchLlamaCpp(t *testing.T) {
 		c.Vocab = len(v.Tokens)
 		var w gguf.Writer
 		require.NoError(t, WriteRandom(&w, c, gguf.F32, true, 1))
-		SetVocab(&w, v, 0, 0, false, "")
+		tokenizer.WriteGGUF(&w, v, 0, 0, false, "")
 		path := filepath.Join(t.TempDir(), name+".gguf")
 		require.NoError(t, w.WriteFile(path))
 		reqs = append(reqs, refRequest{Model: path, Tokenize: texts}, refRequest{Model: path, Tokenize: texts, Special: true})

@@ -6,35 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ponder-go/ponder/localmodel/gguf"
-	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
-
-// SetVocab writes a tokenizer's description as GGUF metadata.
-func SetVocab(w *gguf.Writer, v tokenizer.Vocab, bos, eos int32, addBOS bool, chatTemplate string) {
-	w.Set("tokenizer.ggml.model", v.Model)
-	if v.Pre != "" {
-		w.Set("tokenizer.ggml.pre", v.Pre)
-	}
-	w.Set("tokenizer.ggml.tokens", v.Tokens)
-	if v.Types != nil {
-		w.Set("tokenizer.ggml.token_type", v.Types)
-	}
-	if v.Scores != nil {
-		w.Set("tokenizer.ggml.scores", v.Scores)
-	}
-	if v.Merges != nil {
-		w.Set("tokenizer.ggml.merges", v.Merges)
-	}
-	w.Set("tokenizer.ggml.bos_token_id", uint32(bos))
-	w.Set("tokenizer.ggml.eos_token_id", uint32(eos))
-	w.Set("tokenizer.ggml.add_bos_token", addBOS)
-	if v.Model == "llama" {
-		w.Set("tokenizer.ggml.add_space_prefix", v.AddSpacePrefix)
-	}
-	if chatTemplate != "" {
-		w.Set("tokenizer.chat_template", chatTemplate)
-	}
-}
 
 // WriteRandom writes the metadata and random weights of an architecture
 // of shape c into w: matrices in type typ (norms and biases in F32),
