@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -149,13 +150,42 @@ type common struct {
 	TopLogprobs    *int            `json:"top_logprobs"`
 	ResponseFormat json.RawMessage `json:"response_format"`
 	Tools          json.RawMessage `json:"tools"`
+	ToolChoice     json.RawMessage `json:"tool_choice"`
 }
+
+// wireTool is a tool in OpenAI's request form.
+type wireTool struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Parameters  json.RawMessage `json:"parameters"`
+	} `json:"function"`
+}
+
+// wireToolCall is a tool call in OpenAI's message form.
+type wireToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// maxTools bounds the tools one request may offer.
+const maxTools = 128
+
+var toolName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 type chatRequest struct {
 	common
 	Messages []struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
+		Role       string          `json:"role"`
+		Content    json.RawMessage `json:"content"`
+		Name       string          `json:"name"`
+		ToolCalls  []wireToolCall  `json:"tool_calls"`
+		ToolCallID string          `json:"tool_call_id"`
 	} `json:"messages"`
 }
 
@@ -193,7 +223,41 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 func (s *Server) toRequest(c *common) (llm.Request, error) {
 	req := llm.Request{MaxTokens: s.cfg.DefaultTokens, Temperature: llm.Temp(s.cfg.Temperature)}
 	if len(c.Tools) > 0 && string(c.Tools) != "null" {
-		return req, &badRequest{"tools", "tools are not supported by this server's local model; use the text-mode agent"}
+		var tools []wireTool
+		if err := json.Unmarshal(c.Tools, &tools); err != nil {
+			return req, &badRequest{"tools", "tools must be an array of {\"type\": \"function\", \"function\": {...}}: " + err.Error()}
+		}
+		if len(tools) > maxTools {
+			return req, &badRequest{"tools", fmt.Sprintf("at most %d tools, got %d", maxTools, len(tools))}
+		}
+		for i, t := range tools {
+			if t.Type != "function" || !toolName.MatchString(t.Function.Name) {
+				return req, &badRequest{"tools", fmt.Sprintf("tools[%d]: want type \"function\" and a name of 1-64 letters, digits, _ or -", i)}
+			}
+			if len(t.Function.Parameters) > 0 && string(t.Function.Parameters) != "null" && !json.Valid(t.Function.Parameters) {
+				return req, &badRequest{"tools", fmt.Sprintf("tools[%d].function.parameters is not JSON", i)}
+			}
+			req.Tools = append(req.Tools, llm.ToolSpec{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters})
+		}
+	}
+	if len(c.ToolChoice) > 0 && string(c.ToolChoice) != "null" {
+		var choice string
+		var named struct {
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		switch {
+		case json.Unmarshal(c.ToolChoice, &choice) == nil && (choice == "none" || choice == "auto" || choice == "required"):
+			req.ToolChoice = choice
+		case json.Unmarshal(c.ToolChoice, &named) == nil && named.Function.Name != "":
+			req.ToolChoice = named.Function.Name
+		default:
+			return req, &badRequest{"tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}"}
+		}
+		if req.ToolChoice != "none" && len(req.Tools) == 0 {
+			return req, &badRequest{"tool_choice", "tool_choice needs tools"}
+		}
 	}
 	mt := c.MaxTokens
 	if c.MaxCompletionTokens != nil {
@@ -316,6 +380,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, m := range cr.Messages {
 		text, err := contentText(m.Content)
+		if err != nil && len(m.ToolCalls) > 0 && (len(m.Content) == 0 || string(m.Content) == "null") {
+			text, err = "", nil // an assistant turn that only calls tools
+		}
 		if err != nil {
 			s.fail(w, &badRequest{"messages", fmt.Sprintf("messages[%d]: %v", i, err)})
 			return
@@ -327,7 +394,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, &badRequest{"messages", fmt.Sprintf("messages[%d]: unknown role %q", i, m.Role)})
 			return
 		}
-		req.Messages = append(req.Messages, llm.Message{Role: role, Content: text})
+		msg := llm.Message{Role: role, Content: text, Name: m.Name, ToolCallID: m.ToolCallID}
+		for _, tc := range m.ToolCalls {
+			msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+		req.Messages = append(req.Messages, msg)
 	}
 	s.run(w, r, req, cr.common, true)
 }
@@ -382,7 +453,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 	id := fmt.Sprintf("%s-%d", map[bool]string{true: "chatcmpl", false: "cmpl"}[chat], idSeq.Add(1))
 	created := time.Now().Unix()
 	object := map[bool]string{true: "chat.completion", false: "text_completion"}[chat]
-	if !c.Stream {
+	// Tool calls are known once the reply is complete: such a request is
+	// generated whole and, when streamed, sent as one content delta and
+	// one tool_calls delta.
+	withTools := chat && len(req.Tools) > 0
+	if !c.Stream || withTools {
 		resp, err := llm.Generate(r.Context(), s.model, req)
 		if err != nil {
 			s.fail(w, err)
@@ -392,7 +467,14 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 		for i, ch := range resp.Choices {
 			choice := map[string]any{"index": i, "finish_reason": ch.FinishReason, "logprobs": nil}
 			if chat {
-				choice["message"] = map[string]any{"role": "assistant", "content": ch.Text}
+				msg := map[string]any{"role": "assistant", "content": ch.Text}
+				if len(ch.ToolCalls) > 0 {
+					msg["tool_calls"] = wireToolCalls(ch.ToolCalls, false)
+					if ch.Text == "" {
+						msg["content"] = nil
+					}
+				}
+				choice["message"] = msg
 			} else {
 				choice["text"] = ch.Text
 			}
@@ -400,6 +482,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 				choice["logprobs"] = map[string]any{"content": wireLogprobs(ch.Logprobs)}
 			}
 			choices[i] = choice
+		}
+		if c.Stream {
+			s.streamWhole(w, id, created, resp, c)
+			return
 		}
 		writeJSON(w, 200, map[string]any{"id": id, "object": object, "created": created, "model": s.cfg.ModelName,
 			"choices": choices, "usage": usage(resp.Usage)})
@@ -467,6 +553,54 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 		u := chunk()
 		u["usage"] = usage(resp.Usage)
 		_ = send(u)
+	}
+	_, _ = io.WriteString(w, "data: [DONE]\n\n")
+	if fl != nil {
+		fl.Flush()
+	}
+}
+
+// wireToolCalls writes tool calls in OpenAI's form (with each call's index
+// for stream deltas).
+func wireToolCalls(calls []llm.ToolCall, indexed bool) []any {
+	out := make([]any, len(calls))
+	for i, tc := range calls {
+		c := map[string]any{"id": tc.ID, "type": "function", "function": map[string]any{"name": tc.Name, "arguments": tc.Arguments}}
+		if indexed {
+			c["index"] = i
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// streamWhole sends a finished chat response as server-sent events: per
+// choice a role delta, a content delta, a tool_calls delta and the finish.
+func (s *Server) streamWhole(w http.ResponseWriter, id string, created int64, resp *llm.Response, c common) {
+	fl, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(200)
+	send := func(choices []any, extra map[string]any) {
+		v := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": s.cfg.ModelName, "choices": choices}
+		for k, x := range extra {
+			v[k] = x
+		}
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+	}
+	for i, ch := range resp.Choices {
+		send([]any{map[string]any{"index": i, "delta": map[string]any{"role": "assistant", "content": ""}, "finish_reason": nil}}, nil)
+		if ch.Text != "" {
+			send([]any{map[string]any{"index": i, "delta": map[string]any{"content": ch.Text}, "finish_reason": nil}}, nil)
+		}
+		if len(ch.ToolCalls) > 0 {
+			send([]any{map[string]any{"index": i, "delta": map[string]any{"tool_calls": wireToolCalls(ch.ToolCalls, true)}, "finish_reason": nil}}, nil)
+		}
+		send([]any{map[string]any{"index": i, "delta": map[string]any{}, "finish_reason": ch.FinishReason}}, nil)
+	}
+	if c.StreamOptions != nil && c.StreamOptions.IncludeUsage {
+		send([]any{}, map[string]any{"usage": usage(resp.Usage)})
 	}
 	_, _ = io.WriteString(w, "data: [DONE]\n\n")
 	if fl != nil {

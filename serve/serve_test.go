@@ -116,10 +116,13 @@ func TestBadRequestsInOpenAIErrorShape(t *testing.T) {
 	url := hs.URL + "/v1/chat/completions"
 	cases := map[string]string{
 		`{"messages":[]}`: "messages must not be empty",
-		`{"messages":[{"role":"user","content":"x"}],"temperature":"hot"}`:           `field "temperature" has the wrong type`,
-		`{"messages":[{"role":"user","content":"x"}],"max_tokens":5000}`:             "max_tokens must be between 1 and 100, got 5000",
-		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]}`: "tools are not supported",
-		`{"messages":[{"role":"wizard","content":"x"}]}`:                             `unknown role "wizard"`,
+		`{"messages":[{"role":"user","content":"x"}],"temperature":"hot"}`:                                                                                                            `field "temperature" has the wrong type`,
+		`{"messages":[{"role":"user","content":"x"}],"max_tokens":5000}`:                                                                                                              "max_tokens must be between 1 and 100, got 5000",
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]}`:                                                                                                  `want type "function" and a name`,
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}`:                                                                          "native function calling needs a model whose chat template calls tools",
+		`{"messages":[{"role":"user","content":"x"}],"tool_choice":"required"}`:                                                                                                       "tool_choice needs tools",
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":7}`:                                                          "tool_choice must be",
+		`{"messages":[{"role":"wizard","content":"x"}]}`:                                                                                                                              `unknown role "wizard"`,
 		`{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object","properties":{"a":{"anyOf":[]}}}}}}`: `schema keyword "anyOf"`,
 		`{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}`:                                                                                       `type "json_object" is not supported`,
 		`{"messages":[{"role":"user","content":"x"}],"n":99}`:                                                                                                                         "n must be between 1 and 16",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/llm/openai"
 	"github.com/ponder-go/ponder/localmodel/gguf"
 	"github.com/ponder-go/ponder/localmodel/llama"
 	"github.com/ponder-go/ponder/localmodel/tokenizer"
+	"github.com/ponder-go/ponder/serve"
 )
 
 // chatML is Qwen2.5's template (as in localmodel/chat/testdata).
@@ -211,4 +214,41 @@ func writeModelWithTemplate(t *testing.T, c llama.Config, template string) strin
 	path := filepath.Join(t.TempDir(), "m.gguf")
 	require.NoError(t, w.WriteFile(path))
 	return path
+}
+
+// TestServeNativeToolCalls: ponder serve passes tools through to a model
+// whose template calls tools; Ponder's OpenAI client (go-openai) gets the
+// calls back, plain and streamed.
+func TestServeNativeToolCalls(t *testing.T) {
+	c := llama.Config{Arch: "qwen2", Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FF: 128, Context: 2048, RMSEps: 1e-6, RopeBase: 1000000}
+	path := writeChatModel(t, t.TempDir(), c, gguf.F32, false)
+	m, err := backend.Open("local", path)
+	require.NoError(t, err)
+	hs := httptest.NewServer(serve.New(m, serve.Config{ModelName: "tiny"}))
+	defer hs.Close()
+	client, err := openai.New(openai.WithBaseURL(hs.URL+"/v1"), openai.WithAPIKey("x"), openai.WithModel("tiny"))
+	require.NoError(t, err)
+	search := json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","maxLength":12}},"required":["query"],"additionalProperties":false}`)
+	req := llm.Request{Messages: []llm.Message{llm.User("Population of Alaska?")}, MaxTokens: 80, Temperature: llm.Temp(0.5), Seed: llm.Seed(1),
+		Tools: []llm.ToolSpec{{Name: "search", Description: "Search.", Parameters: search}}, ToolChoice: "search"}
+	resp, err := client.Generate(context.Background(), req)
+	require.NoError(t, err)
+	require.Len(t, resp.Choices[0].ToolCalls, 1)
+	call := resp.Choices[0].ToolCalls[0]
+	assert.Equal(t, "search", call.Name)
+	assert.NoError(t, llm.ValidateJSON(search, []byte(call.Arguments)))
+	assert.Equal(t, llm.FinishToolCalls, resp.Choices[0].FinishReason)
+
+	streamed, err := client.Stream(context.Background(), req, func(llm.Chunk) error { return nil })
+	require.NoError(t, err)
+	require.Len(t, streamed.Choices[0].ToolCalls, 1)
+	assert.Equal(t, call, streamed.Choices[0].ToolCalls[0])
+
+	// The tool result goes back in the conversation.
+	req.Messages = append(req.Messages, llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{call}},
+		llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Name: "search", Content: "Alaska: 733,391"})
+	req.ToolChoice = "none"
+	resp, err = client.Generate(context.Background(), req)
+	require.NoError(t, err)
+	assert.Empty(t, resp.Choices[0].ToolCalls)
 }
