@@ -16,4 +16,5 @@ func Dot(a, b []float32) float32 { return dotFn(a, b) }
 // UseGeneric switches to the pure-Go kernels (for tests and comparisons).
 func UseGeneric() {
 	dot3x4, dot1x4, dotFn, Kernel = dot3x4Go, dot1x4Go, dotGo, "go"
+	dotQ8_0, dotQ4_0, dotQ8_0x4, dotQ4_0x4 = dotQ8_0Go, dotQ4_0Go, dotQ8_0x4Go, dotQ4_0x4Go
 }

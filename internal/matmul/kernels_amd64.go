@@ -11,6 +11,18 @@ func xgetbv0() (eax, edx uint32)
 func dot3x4AVX2(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 *float32, n int)
 
 //go:noescape
+func dotQ8_0AVX2(w, a *byte, nb int) float32
+
+//go:noescape
+func dotQ4_0AVX2(w, a *byte, nb int) float32
+
+//go:noescape
+func dotQ8_0x4AVX2(out *[4]float32, w *byte, stride int, a *byte, nb int)
+
+//go:noescape
+func dotQ4_0x4AVX2(out *[4]float32, w *byte, stride int, a *byte, nb int)
+
+//go:noescape
 func dot1x4AVX2(s *[4]float32, x, w0, w1, w2, w3 *float32, n int)
 
 // hasAVX2FMA reports AVX2 and FMA support, with the OS saving YMM state.
@@ -31,6 +43,12 @@ func hasAVX2FMA() bool {
 	return b7&(1<<5) != 0
 }
 
+// hasF16C reports the half-precision conversion instructions.
+func hasF16C() bool {
+	_, _, c1, _ := cpuid(1, 0)
+	return c1&(1<<29) != 0
+}
+
 func init() {
 	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() {
 		return
@@ -38,6 +56,26 @@ func init() {
 	dot3x4 = dot3x4Asm
 	dot1x4 = dot1x4Asm
 	Kernel = "avx2+fma"
+	if hasF16C() {
+		dotQ8_0 = func(w, a []byte, nb int) float32 {
+			if nb == 0 {
+				return 0
+			}
+			return dotQ8_0AVX2(&w[0], &a[0], nb)
+		}
+		dotQ4_0 = func(w, a []byte, nb int) float32 {
+			if nb == 0 {
+				return 0
+			}
+			return dotQ4_0AVX2(&w[0], &a[0], nb)
+		}
+		dotQ8_0x4 = func(out *[4]float32, w []byte, stride int, a []byte, nb int) {
+			dotQ8_0x4AVX2(out, &w[0], stride, &a[0], nb)
+		}
+		dotQ4_0x4 = func(out *[4]float32, w []byte, stride int, a []byte, nb int) {
+			dotQ4_0x4AVX2(out, &w[0], stride, &a[0], nb)
+		}
+	}
 }
 
 // dot3x4Asm runs the AVX2 kernel on the multiple-of-8 prefix and adds the

@@ -146,3 +146,231 @@ done1x4:
 	REDUCE(Y3, X3, 12)
 	VZEROUPPER
 	RET
+
+// Quantized block dot products (ggml's AVX2 scheme): per 32-value block,
+// |w| (unsigned) times a·sign(w) (signed) in VPMADDUBSW pairs, summed to
+// int32 by VPMADDWD with ones, converted to float and multiplied by the
+// product of the two f16 scales (F16C), accumulated in 8 lanes.
+
+// func dotQ8_0AVX2(w, a *byte, nb int) float32
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x00010001, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+q8loop:
+	TESTQ CX, CX
+	JZ q8done
+	MOVWLZX (SI), AX
+	MOVWLZX (DI), BX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VMOVD BX, X2
+	VCVTPH2PS X2, X2
+	VMULSS X2, X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), Y2
+	VMOVDQU 2(DI), Y3
+	VPSIGNB Y2, Y2, Y4
+	VPSIGNB Y2, Y3, Y5
+	VPMADDUBSW Y5, Y4, Y6
+	VPMADDWD Y7, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VFMADD231PS Y6, Y1, Y0
+	ADDQ $34, SI
+	ADDQ $34, DI
+	DECQ CX
+	JMP q8loop
+q8done:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ4_0AVX2(w, a *byte, nb int) float32
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x00010001, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL $0x08080808, AX
+	VMOVD AX, X9
+	VPBROADCASTD X9, Y9
+q4loop:
+	TESTQ CX, CX
+	JZ q4done
+	MOVWLZX (SI), AX
+	MOVWLZX (DI), BX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VMOVD BX, X2
+	VCVTPH2PS X2, X2
+	VMULSS X2, X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y8, Y2, Y2
+	VPSUBB Y9, Y2, Y2
+	VMOVDQU 2(DI), Y3
+	VPSIGNB Y2, Y2, Y4
+	VPSIGNB Y2, Y3, Y5
+	VPMADDUBSW Y5, Y4, Y6
+	VPMADDWD Y7, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VFMADD231PS Y6, Y1, Y0
+	ADDQ $18, SI
+	ADDQ $34, DI
+	DECQ CX
+	JMP q4loop
+q4done:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// Four weight rows against one activation row: the activation block and its
+// scale are loaded once for the four rows, and the four accumulators hide
+// each other's latency. Registers: Y0-Y3 accumulators, Y4 activations,
+// X5 activation scale, Y15 int16 ones, Y13 nibble mask, Y14 eights.
+
+// Q8ROW(BASE, ACC): ACC += (int dot of the Q8_0 block at (BASE)) · dw·da.
+#define Q8ROW(BASE, ACC) \
+	MOVWLZX (BASE), AX \
+	VMOVD AX, X6 \
+	VCVTPH2PS X6, X6 \
+	VMULSS X5, X6, X6 \
+	VBROADCASTSS X6, Y6 \
+	VMOVDQU 2(BASE), Y8 \
+	VPSIGNB Y8, Y8, Y9 \
+	VPSIGNB Y8, Y4, Y10 \
+	VPMADDUBSW Y10, Y9, Y11 \
+	VPMADDWD Y15, Y11, Y11 \
+	VCVTDQ2PS Y11, Y11 \
+	VFMADD231PS Y11, Y6, ACC
+
+// func dotQ8_0x4AVX2(out *[4]float32, w *byte, stride int, a *byte, nb int)
+TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), SI
+	MOVQ stride+16(FP), DX
+	MOVQ a+24(FP), DI
+	MOVQ nb+32(FP), CX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+q8x4loop:
+	TESTQ CX, CX
+	JZ q8x4done
+	MOVWLZX (DI), BX
+	VMOVD BX, X5
+	VCVTPH2PS X5, X5
+	VMOVDQU 2(DI), Y4
+	Q8ROW(SI, Y0)
+	Q8ROW(R8, Y1)
+	Q8ROW(R9, Y2)
+	Q8ROW(R10, Y3)
+	ADDQ $34, SI
+	ADDQ $34, R8
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, DI
+	DECQ CX
+	JMP q8x4loop
+q8x4done:
+	MOVQ out+0(FP), DI
+	REDUCE(Y0, X0, 0)
+	REDUCE(Y1, X1, 4)
+	REDUCE(Y2, X2, 8)
+	REDUCE(Y3, X3, 12)
+	VZEROUPPER
+	RET
+
+// Q4ROW(BASE, ACC): ACC += (int dot of the Q4_0 block at (BASE)) · dw·da.
+#define Q4ROW(BASE, ACC) \
+	MOVWLZX (BASE), AX \
+	VMOVD AX, X6 \
+	VCVTPH2PS X6, X6 \
+	VMULSS X5, X6, X6 \
+	VBROADCASTSS X6, Y6 \
+	VMOVDQU 2(BASE), X8 \
+	VPSRLW $4, X8, X12 \
+	VINSERTI128 $1, X12, Y8, Y8 \
+	VPAND Y13, Y8, Y8 \
+	VPSUBB Y14, Y8, Y8 \
+	VPSIGNB Y8, Y8, Y9 \
+	VPSIGNB Y8, Y4, Y10 \
+	VPMADDUBSW Y10, Y9, Y11 \
+	VPMADDWD Y15, Y11, Y11 \
+	VCVTDQ2PS Y11, Y11 \
+	VFMADD231PS Y11, Y6, ACC
+
+// func dotQ4_0x4AVX2(out *[4]float32, w *byte, stride int, a *byte, nb int)
+TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+8(FP), SI
+	MOVQ stride+16(FP), DX
+	MOVQ a+24(FP), DI
+	MOVQ nb+32(FP), CX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $0x08080808, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+q4x4loop:
+	TESTQ CX, CX
+	JZ q4x4done
+	MOVWLZX (DI), BX
+	VMOVD BX, X5
+	VCVTPH2PS X5, X5
+	VMOVDQU 2(DI), Y4
+	Q4ROW(SI, Y0)
+	Q4ROW(R8, Y1)
+	Q4ROW(R9, Y2)
+	Q4ROW(R10, Y3)
+	ADDQ $18, SI
+	ADDQ $18, R8
+	ADDQ $18, R9
+	ADDQ $18, R10
+	ADDQ $34, DI
+	DECQ CX
+	JMP q4x4loop
+q4x4done:
+	MOVQ out+0(FP), DI
+	REDUCE(Y0, X0, 0)
+	REDUCE(Y1, X1, 4)
+	REDUCE(Y2, X2, 8)
+	REDUCE(Y3, X3, 12)
+	VZEROUPPER
+	RET

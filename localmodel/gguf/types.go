@@ -1,6 +1,8 @@
 package gguf
 
 import (
+	"github.com/ponder-go/ponder/internal/half"
+
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -103,72 +105,20 @@ func Dequantize(t Type, dst []float32, src []byte) error {
 	return nil
 }
 
-// HalfToFloat converts an IEEE 754 half-precision value.
-func HalfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && mant == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: renormalise
-		e := uint32(127 - 15 + 1)
-		for mant&0x400 == 0 {
-			mant <<= 1
-			e--
-		}
-		return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
-}
+// HalfToFloat converts IEEE half precision to float32.
+func HalfToFloat(h uint16) float32 { return half.ToFloat(h) }
 
 // FloatToHalf converts to half precision, rounding to nearest even.
-func FloatToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23&0xff) - 127 + 15
-	mant := b & 0x7fffff
-	switch {
-	case b&0x7fffffff > 0x7f800000: // NaN
-		return sign | 0x7e00
-	case exp >= 0x1f: // overflow or infinity
-		return sign | 0x7c00
-	case exp <= 0: // subnormal or zero
-		if exp < -10 {
-			return sign
-		}
-		mant |= 0x800000
-		shift := uint32(14 - exp)
-		half := uint32(1) << (shift - 1)
-		r := mant >> shift
-		if rem := mant & (1<<shift - 1); rem > half || rem == half && r&1 == 1 {
-			r++
-		}
-		return sign | uint16(r)
-	}
-	r := uint32(exp)<<10 | mant>>13
-	if rem := mant & 0x1fff; rem > 0x1000 || rem == 0x1000 && r&1 == 1 {
-		r++ // may carry into the exponent, which is right
-	}
-	return sign | uint16(r)
-}
+func FloatToHalf(f float32) uint16 { return half.FromFloat(f) }
 
 // FloatToBF16 converts to bfloat16, rounding to nearest even.
-func FloatToBF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	if b&0x7fffffff > 0x7f800000 {
-		return uint16(b>>16) | 0x40
-	}
-	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
-}
+func FloatToBF16(f float32) uint16 { return half.BF16FromFloat(f) }
 
-func half(s []byte) float32 { return HalfToFloat(binary.LittleEndian.Uint16(s)) }
+func halfAt(s []byte) float32 { return half.ToFloat(binary.LittleEndian.Uint16(s)) }
 
 // Q8_0: d (f16), 32 int8: x = d*q.
 func dequantQ8_0(y []float32, b []byte) {
-	d := half(b)
+	d := halfAt(b)
 	for j := 0; j < 32; j++ {
 		y[j] = d * float32(int8(b[2+j]))
 	}
@@ -176,7 +126,7 @@ func dequantQ8_0(y []float32, b []byte) {
 
 // Q4_0: d (f16), 16 bytes of nibbles: x[j] = d*(lo-8), x[j+16] = d*(hi-8).
 func dequantQ4_0(y []float32, b []byte) {
-	d := half(b)
+	d := halfAt(b)
 	for j := 0; j < 16; j++ {
 		q := b[2+j]
 		y[j] = d * float32(int(q&0xf)-8)
@@ -196,7 +146,7 @@ func scaleMinK4(j int, q []byte) (sc, m byte) {
 // of 32, then 128 bytes of nibbles: each 32-byte group holds two sub-blocks
 // (low nibbles first). x = d*sc*q - dmin*m.
 func dequantQ4_K(y []float32, b []byte) {
-	d, dmin := half(b), half(b[2:])
+	d, dmin := halfAt(b), halfAt(b[2:])
 	scales, qs := b[4:16], b[16:144]
 	is := 0
 	for j := 0; j < 256; j += 64 {
@@ -215,7 +165,7 @@ func dequantQ4_K(y []float32, b []byte) {
 
 // Q5_K: as Q4_K with a fifth bit per element in 32 bytes of high bits.
 func dequantQ5_K(y []float32, b []byte) {
-	d, dmin := half(b), half(b[2:])
+	d, dmin := halfAt(b), halfAt(b[2:])
 	scales, qh, qs := b[4:16], b[16:48], b[48:176]
 	is := 0
 	u1, u2 := byte(1), byte(2)
@@ -246,7 +196,7 @@ func dequantQ5_K(y []float32, b []byte) {
 // scales (one per 16 elements), d (f16): x = d*sc*(q-32).
 func dequantQ6_K(y []float32, b []byte) {
 	ql, qh, sc := b[0:128], b[128:192], b[192:208]
-	d := half(b[208:])
+	d := halfAt(b[208:])
 	for n := 0; n < 2; n++ {
 		ql, qh, sc, yy := ql[n*64:], qh[n*32:], sc[n*8:], y[n*128:]
 		for l := 0; l < 32; l++ {

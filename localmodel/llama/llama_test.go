@@ -213,8 +213,9 @@ func TestLogitsMatchLlamaCpp(t *testing.T) {
 				case gguf.F32, gguf.F16:
 					assert.LessOrEqual(t, rel, 1e-3)
 				default:
-					// llama.cpp quantizes activations to 8 bits for
-					// quantized dot products; Ponder keeps them in float32.
+					// Both sides quantize activations to 8 bits, and a
+					// float-rounding difference that flips one activation's
+					// rounding spreads through a random-weight network.
 					assert.GreaterOrEqual(t, agree, 0.99)
 					assert.Less(t, kl, 1e-2)
 				}
