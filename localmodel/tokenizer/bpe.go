@@ -75,6 +75,10 @@ var byteUnicode, unicodeByte = func() ([256]rune, map[rune]byte) {
 	return bu, ub
 }()
 
+// GPT2Bytes writes bytes in GPT-2's vocabulary alphabet (the form of
+// byte-level BPE tokens in GGUF and tokenizer.json files).
+func GPT2Bytes(b []byte) string { return bytesToUnicode(b) }
+
 // bytesToUnicode renders bytes in GPT-2's vocabulary alphabet.
 func bytesToUnicode(b []byte) string {
 	var sb strings.Builder
