@@ -129,3 +129,97 @@ func dotQ4_0Go(w, a []byte, nb int) float32 {
 	}
 	return sum
 }
+
+// Q8_1 activations (f16 d, f16 s = d·Σq, 32 int8) meet weights with a
+// minimum (Q4_1, Q5_1): w·a = dw·da·Σq·q' + m·s. These types are rare
+// fallbacks in real files, so they run in Go.
+const (
+	Q8_1Block = 36
+	Q4_1Block = 20
+	Q5_0Block = 22
+	Q5_1Block = 24
+)
+
+// QuantizeQ8_1 writes x as Q8_1 blocks (the Q8_0 rounding plus the block
+// sum, as ggml's quantize_row_q8_1).
+func QuantizeQ8_1(dst []byte, x []float32) {
+	var blk [Q8_0Block]byte
+	for b := 0; b+32 <= len(x); b += 32 {
+		QuantizeQ8_0(blk[:], x[b:b+32])
+		out := dst[b/32*Q8_1Block : (b/32+1)*Q8_1Block]
+		copy(out[:2], blk[:2])
+		sum := 0
+		for _, q := range blk[2:] {
+			sum += int(int8(q))
+		}
+		d := float32(0)
+		amax := float32(0)
+		for _, v := range x[b : b+32] {
+			amax = max(amax, float32(math.Abs(float64(v))))
+		}
+		d = amax / 127
+		binary.LittleEndian.PutUint16(out[2:], half.FromFloat(float32(sum)*d))
+		copy(out[4:], blk[2:])
+	}
+}
+
+func h16(b []byte) float32 { return half.ToFloat(binary.LittleEndian.Uint16(b)) }
+
+// q5 returns the 5-bit values j and j+16 of a Q5 block.
+func q5(qh uint32, qs []byte, j int) (lo, hi int32) {
+	lo = int32(qs[j]&0xf) | int32((qh>>uint(j))<<4&0x10)
+	hi = int32(qs[j]>>4) | int32((qh>>uint(j+12))&0x10)
+	return lo, hi
+}
+
+// DotQ4_1 is the dot product of nb Q4_1 weight blocks with nb Q8_1
+// activation blocks.
+func DotQ4_1(w, a []byte, nb int) float32 {
+	var acc, mins float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q4_1Block:(b+1)*Q4_1Block], a[b*Q8_1Block:(b+1)*Q8_1Block]
+		var s int32
+		for j := 0; j < 16; j++ {
+			q := wb[4+j]
+			s += int32(q&0xf)*int32(int8(ab[4+j])) + int32(q>>4)*int32(int8(ab[20+j]))
+		}
+		acc += h16(wb) * h16(ab) * float32(s)
+		mins += h16(wb[2:]) * h16(ab[2:])
+	}
+	return acc + mins
+}
+
+// DotQ5_1 is the dot product of nb Q5_1 weight blocks with nb Q8_1
+// activation blocks.
+func DotQ5_1(w, a []byte, nb int) float32 {
+	var acc, mins float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q5_1Block:(b+1)*Q5_1Block], a[b*Q8_1Block:(b+1)*Q8_1Block]
+		qh := binary.LittleEndian.Uint32(wb[4:])
+		var s int32
+		for j := 0; j < 16; j++ {
+			lo, hi := q5(qh, wb[8:], j)
+			s += lo*int32(int8(ab[4+j])) + hi*int32(int8(ab[20+j]))
+		}
+		acc += h16(wb) * h16(ab) * float32(s)
+		mins += h16(wb[2:]) * h16(ab[2:])
+	}
+	return acc + mins
+}
+
+// DotQ5_0 is the dot product of nb Q5_0 weight blocks with nb Q8_0
+// activation blocks.
+func DotQ5_0(w, a []byte, nb int) float32 {
+	var acc float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q5_0Block:(b+1)*Q5_0Block], a[b*Q8_0Block:(b+1)*Q8_0Block]
+		qh := binary.LittleEndian.Uint32(wb[2:])
+		var s int32
+		for j := 0; j < 16; j++ {
+			lo, hi := q5(qh, wb[6:], j)
+			s += (lo-16)*int32(int8(ab[2+j])) + (hi-16)*int32(int8(ab[18+j]))
+		}
+		acc += h16(wb) * h16(ab) * float32(s)
+	}
+	return acc
+}

@@ -23,7 +23,7 @@ func sample(t testing.TB) []byte {
 	w.Set("tokenizer.ggml.add_bos_token", true)
 	w.Set("big", uint64(1<<40))
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
+	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K} {
 		x := make([]float32, 512)
 		for i := range x {
 			x[i] = float32(r.NormFloat64())
@@ -62,7 +62,7 @@ func TestWriteParseRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, err, "metadata missing.key is missing")
 	_, err = f.Uint("general.architecture")
 	assert.ErrorContains(t, err, "want a non-negative integer")
-	require.Len(t, f.Tensors, 8)
+	require.Len(t, f.Tensors, 11)
 	for _, ti := range f.Tensors {
 		assert.Zero(t, (f.DataOffset+ti.Offset)%32, ti.Name)
 		assert.EqualValues(t, 512, ti.Elements())
@@ -77,7 +77,7 @@ func TestEncodeDequantize(t *testing.T) {
 	for i := range x {
 		x[i] = float32(r.NormFloat64())
 	}
-	tol := map[Type]float64{F32: 0, F16: 2e-3, BF16: 1.6e-2, Q8_0: 0.02, Q6_K: 0.1, Q5_K: 0.2, Q4_K: 0.4, Q4_0: 0.5}
+	tol := map[Type]float64{F32: 0, F16: 2e-3, BF16: 1.6e-2, Q8_0: 0.02, Q6_K: 0.1, Q5_K: 0.2, Q4_K: 0.4, Q4_0: 0.5, Q5_0: 0.25, Q4_1: 0.5, Q5_1: 0.25}
 	for typ, limit := range tol {
 		b, err := Encode(typ, x)
 		require.NoError(t, err)

@@ -12,7 +12,8 @@ import (
 type Type uint32
 
 // The ggml tensor types (ggml.h's enum ggml_type). Dequantize supports F32,
-// F16, BF16, Q4_0, Q8_0, Q4_K, Q5_K and Q6_K; the others are named in errors.
+// F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K; the others
+// are named in errors.
 const (
 	F32  Type = 0
 	F16  Type = 1
@@ -49,9 +50,9 @@ var types = map[Type]typeInfo{
 	F16:  {"F16", 1, 2, func(d []float32, s []byte) { d[0] = HalfToFloat(binary.LittleEndian.Uint16(s)) }},
 	BF16: {"BF16", 1, 2, func(d []float32, s []byte) { d[0] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(s)) << 16) }},
 	Q4_0: {"Q4_0", 32, 18, dequantQ4_0},
-	Q4_1: {"Q4_1", 32, 20, nil},
-	Q5_0: {"Q5_0", 32, 22, nil},
-	Q5_1: {"Q5_1", 32, 24, nil},
+	Q4_1: {"Q4_1", 32, 20, dequantQ4_1},
+	Q5_0: {"Q5_0", 32, 22, dequantQ5_0},
+	Q5_1: {"Q5_1", 32, 24, dequantQ5_1},
 	Q8_0: {"Q8_0", 32, 34, dequantQ8_0},
 	Q8_1: {"Q8_1", 32, 36, nil},
 	Q2_K: {"Q2_K", 256, 84, nil},
@@ -121,6 +122,44 @@ func dequantQ8_0(y []float32, b []byte) {
 	d := halfAt(b)
 	for j := 0; j < 32; j++ {
 		y[j] = d * float32(int8(b[2+j]))
+	}
+}
+
+// Q4_1: d, m (f16), 16 bytes of nibbles: x[j] = d*lo + m, x[j+16] = d*hi + m.
+func dequantQ4_1(y []float32, b []byte) {
+	d, m := halfAt(b), halfAt(b[2:])
+	for j := 0; j < 16; j++ {
+		q := b[4+j]
+		y[j] = d*float32(q&0xf) + m
+		y[j+16] = d*float32(q>>4) + m
+	}
+}
+
+// q5 unpacks the 5-bit values of a Q5_0/Q5_1 block: qh holds the fifth
+// bits (bit j for value j, bit j+16 for value j+16), qs the nibbles.
+func q5(qh uint32, qs []byte, j int) (lo, hi int) {
+	lo = int(qs[j]&0xf) | int((qh>>uint(j))<<4&0x10)
+	hi = int(qs[j]>>4) | int((qh>>uint(j+12))&0x10)
+	return lo, hi
+}
+
+// Q5_0: d (f16), qh (u32), 16 bytes of nibbles: x = d*(q-16).
+func dequantQ5_0(y []float32, b []byte) {
+	d, qh := halfAt(b), binary.LittleEndian.Uint32(b[2:])
+	for j := 0; j < 16; j++ {
+		lo, hi := q5(qh, b[6:], j)
+		y[j] = d * float32(lo-16)
+		y[j+16] = d * float32(hi-16)
+	}
+}
+
+// Q5_1: d, m (f16), qh (u32), 16 bytes of nibbles: x = d*q + m.
+func dequantQ5_1(y []float32, b []byte) {
+	d, m, qh := halfAt(b), halfAt(b[2:]), binary.LittleEndian.Uint32(b[4:])
+	for j := 0; j < 16; j++ {
+		lo, hi := q5(qh, b[8:], j)
+		y[j] = d*float32(lo) + m
+		y[j+16] = d*float32(hi) + m
 	}
 }
 

@@ -200,6 +200,12 @@ func Encode(t Type, src []float32) ([]byte, error) {
 			quantQ8_0(b, x)
 		case Q4_0:
 			quantQ4_0(b, x)
+		case Q4_1:
+			quantAffine(b, x, 15, false)
+		case Q5_0:
+			quantQ5_0(b, x)
+		case Q5_1:
+			quantAffine(b, x, 31, true)
 		case Q4_K:
 			quantK(b, x, 15, false)
 		case Q5_K:
@@ -250,6 +256,60 @@ func quantQ4_0(b []byte, x []float32) {
 			q0, q1 = clampRound(x[j]/d+8, 0, 15), clampRound(x[j+16]/d+8, 0, 15)
 		}
 		b[2+j] = byte(q0) | byte(q1)<<4
+	}
+}
+
+// quantAffine fills a Q4_1 (qmax 15) or Q5_1 (qmax 31, with qh) block:
+// x = d*q + m over [min, max].
+func quantAffine(b []byte, x []float32, qmax int, fifth bool) {
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	d := putHalf(b, (hi-lo)/float32(qmax))
+	m := putHalf(b[2:], lo)
+	var q [32]int
+	for j, v := range x {
+		if d != 0 {
+			q[j] = clampRound((v-m)/d, 0, qmax)
+		}
+	}
+	packNibbles(b, q, fifth, 4)
+}
+
+func quantQ5_0(b []byte, x []float32) {
+	var amax, mx float32
+	for _, v := range x {
+		if a := float32(math.Abs(float64(v))); a > amax {
+			amax, mx = a, v
+		}
+	}
+	d := putHalf(b, mx/-16)
+	var q [32]int
+	for j, v := range x {
+		q[j] = 16
+		if d != 0 {
+			q[j] = clampRound(v/d+16, 0, 31)
+		}
+	}
+	packNibbles(b, q, true, 2)
+}
+
+// packNibbles writes 32 values of 4 (or 5, with the fifth bits in a u32
+// at off) bits: value j low nibble, value j+16 high nibble.
+func packNibbles(b []byte, q [32]int, fifth bool, off int) {
+	qs := off
+	if fifth {
+		var qh uint32
+		for j := 0; j < 16; j++ {
+			qh |= uint32(q[j]>>4&1) << uint(j)
+			qh |= uint32(q[j+16]>>4&1) << uint(j+16)
+		}
+		binary.LittleEndian.PutUint32(b[off:], qh)
+		qs += 4
+	}
+	for j := 0; j < 16; j++ {
+		b[qs+j] = byte(q[j]&0xf) | byte(q[j+16]&0xf)<<4
 	}
 }
 

@@ -3,6 +3,7 @@ package llama
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"path/filepath"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func writeQwen05(t testing.TB, dir string, typ gguf.Type) string {
 
 // TestQwen05Speed reports load time, prefill (128 tokens) and decode
 // tok/s for Qwen2.5-0.5B's shape, Ponder next to llama.cpp in the same run
-// and on the same file (1 thread). It writes a ~0.5 GB file, so it runs
+// and on the same file (1 thread; PONDER_BENCH_THREADS=2 for two). It writes a ~0.5 GB file, so it runs
 // only with PONDER_BENCH_QWEN=Q8_0 (or another type):
 //
 //	PONDER_BENCH_QWEN=Q8_0 go test ./localmodel/llama -run Qwen05Speed -v -timeout 30m
@@ -52,7 +53,11 @@ func TestQwen05Speed(t *testing.T) {
 	t0 := time.Now()
 	path := writeQwen05(t, dir, typ)
 	t.Logf("wrote %s in %s", path, time.Since(t0).Round(time.Second))
-	matmul.SetThreads(1)
+	threads := 1
+	if n, err := strconv.Atoi(os.Getenv("PONDER_BENCH_THREADS")); err == nil && n > 0 {
+		threads = n
+	}
+	matmul.SetThreads(threads)
 	t0 = time.Now()
 	m, err := localmodel.Load(path)
 	require.NoError(t, err)
@@ -66,14 +71,14 @@ func TestQwen05Speed(t *testing.T) {
 	_, err = m.Net.Forward(st, prompt, false)
 	require.NoError(t, err)
 	prefill := time.Since(t0)
-	const decode = 16
+	const decode = 32
 	t0 = time.Now()
 	for i := 0; i < decode; i++ {
 		_, err = m.Net.Forward(st, []int32{int32(200 + i)}, false)
 		require.NoError(t, err)
 	}
 	dec := time.Since(t0)
-	t.Logf("ponder %s: load %s, prefill %.1f tok/s, decode %.2f tok/s (1 thread)", typ, load.Round(time.Millisecond), 128/prefill.Seconds(), decode/dec.Seconds())
-	ref := llamaCpp(t, refRequest{Model: path, Bench: map[string]int{"prompt": 128, "decode": 32, "threads": 1}})
+	t.Logf("ponder %s: load %s, prefill %.1f tok/s, decode %.2f tok/s (%d threads)", typ, load.Round(time.Millisecond), 128/prefill.Seconds(), decode/dec.Seconds(), threads)
+	ref := llamaCpp(t, refRequest{Model: path, Bench: map[string]int{"prompt": 128, "decode": 32, "threads": threads}})
 	t.Logf("llama.cpp %s: load %.0f ms, %s", typ, ref.LoadMs, ref.Bench)
 }

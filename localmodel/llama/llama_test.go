@@ -177,7 +177,7 @@ func klDiv(p, q []float32) float64 {
 // and tensor type through Ponder and llama.cpp and compares the logits at
 // every position of a prompt.
 func TestLogitsMatchLlamaCpp(t *testing.T) {
-	types := []gguf.Type{gguf.F32, gguf.F16, gguf.BF16, gguf.Q8_0, gguf.Q4_0, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K}
+	types := []gguf.Type{gguf.F32, gguf.F16, gguf.BF16, gguf.Q8_0, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K}
 	archs := []string{"llama", "qwen2", "qwen3"}
 	if testing.Short() {
 		types = []gguf.Type{gguf.F32, gguf.Q4_K}

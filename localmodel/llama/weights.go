@@ -28,7 +28,7 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 		return nil, fmt.Errorf("tensor %s: shape %v is not a matrix", name, t.Dims)
 	}
 	if !t.Type.Supported() {
-		return nil, fmt.Errorf("tensor %s: type %s is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K are)", name, t.Type)
+		return nil, fmt.Errorf("tensor %s: type %s is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K are)", name, t.Type)
 	}
 	rows := 1
 	if len(t.Dims) > 1 {
@@ -61,7 +61,8 @@ func (l *linear) mul(out, in []float32, T int) {
 		matmul.MatMul(out, in, l.f32, nil, T, l.cols, l.rows)
 		return
 	}
-	if l.typ == gguf.Q8_0 || l.typ == gguf.Q4_0 {
+	switch l.typ {
+	case gguf.Q8_0, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1:
 		l.mulQuant(out, in, T)
 		return
 	}
@@ -105,15 +106,28 @@ func (l *linear) mul(out, in []float32, T int) {
 // across threads.
 func (l *linear) mulQuant(out, in []float32, T int) {
 	nb := l.cols / 32
-	aq := make([]byte, T*nb*matmul.Q8_0Block)
-	for t := 0; t < T; t++ {
-		matmul.QuantizeQ8_0(aq[t*nb*matmul.Q8_0Block:(t+1)*nb*matmul.Q8_0Block], in[t*l.cols:(t+1)*l.cols])
-	}
-	dot, dot4 := matmul.DotQ8_0, matmul.DotQ8_0x4
-	if l.typ == gguf.Q4_0 {
+	// Q4_1 and Q5_1 meet Q8_1 activations (with block sums), the others
+	// Q8_0.
+	ablock, quantize := matmul.Q8_0Block, matmul.QuantizeQ8_0
+	var dot func(w, a []byte, nb int) float32
+	var dot4 func(out *[4]float32, w []byte, stride int, a []byte, nb int)
+	switch l.typ {
+	case gguf.Q8_0:
+		dot, dot4 = matmul.DotQ8_0, matmul.DotQ8_0x4
+	case gguf.Q4_0:
 		dot, dot4 = matmul.DotQ4_0, matmul.DotQ4_0x4
+	case gguf.Q5_0:
+		dot = matmul.DotQ5_0
+	case gguf.Q4_1:
+		dot, ablock, quantize = matmul.DotQ4_1, matmul.Q8_1Block, matmul.QuantizeQ8_1
+	case gguf.Q5_1:
+		dot, ablock, quantize = matmul.DotQ5_1, matmul.Q8_1Block, matmul.QuantizeQ8_1
 	}
-	ab := nb * matmul.Q8_0Block
+	ab := nb * ablock
+	aq := make([]byte, T*ab)
+	for t := 0; t < T; t++ {
+		quantize(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
+	}
 	rowsOf := func(lo, hi int) {
 		o := lo
 		var four [4]float32
@@ -121,7 +135,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		// the weights are reused for several input rows (prefill), but
 		// measured 2.5x slower than one row at a time when streaming
 		// them once (decode).
-		for ; o+4 <= hi && T > 1; o += 4 {
+		for ; o+4 <= hi && T > 1 && dot4 != nil; o += 4 {
 			w := l.data[o*l.rowBytes : (o+4)*l.rowBytes]
 			for t := 0; t < T; t++ {
 				dot4(&four, w, l.rowBytes, aq[t*ab:(t+1)*ab], nb)
@@ -168,7 +182,7 @@ func roundActivations(t gguf.Type, in []float32, cols int) []float32 {
 		for i, v := range in {
 			out[i] = math.Float32frombits(uint32(gguf.FloatToBF16(v)) << 16)
 		}
-	case gguf.Q8_0, gguf.Q4_0:
+	case gguf.Q8_0, gguf.Q4_0, gguf.Q5_0, gguf.Q4_1, gguf.Q5_1: // Q8_0 or Q8_1 activations: same rounding
 		for b := 0; b+32 <= len(in); b += 32 {
 			x := in[b : b+32]
 			amax := float32(0)
