@@ -124,11 +124,15 @@ func loadLLMC(data []byte) (*Model, *tokenizer.BPE, error) {
 	return m, nil, err
 }
 
+// maxWeight bounds a weight's magnitude: trained weights are far smaller,
+// and larger ones overflow float32 in the forward pass (NaN logits).
+const maxWeight = 1e6
+
 func newModel(c Config, flat []float32) (*Model, error) {
 	for i, v := range flat {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || v > maxWeight || v < -maxWeight {
 			name, at := c.locate(i)
-			return nil, fmt.Errorf("%w: tensor %s holds %v at element %d", ErrCorrupt, name, v, at)
+			return nil, fmt.Errorf("%w: tensor %s holds %v at element %d (weights must be finite and within ±%g)", ErrCorrupt, name, v, at, float64(maxWeight))
 		}
 	}
 	p, err := c.bind(flat)
@@ -390,15 +394,17 @@ func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*M
 	}
 	C := wte.Shape[1]
 	heads := C / 64
-	if h, err := strconv.Atoi(meta["n_head"]); err == nil && h > 0 {
+	if s, ok := meta["n_head"]; ok {
+		h, err := strconv.Atoi(s)
+		if err != nil || h <= 0 {
+			return nil, nil, fmt.Errorf("%w: metadata n_head %q is not a positive integer", ErrCorrupt, s)
+		}
 		heads = h
 	}
 	c := Config{MaxSeq: wpe.Shape[0], Vocab: wte.Shape[0], PaddedVocab: wte.Shape[0], Layers: layers, Heads: max(heads, 1), Channels: C}
 	if err := c.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	flat := make([]float32, c.NumParams())
-	p, _ := c.bind(flat)
 	get := func(name string, shape []int) ([]float32, error) {
 		e, ok := strip[name]
 		if !ok {
@@ -406,6 +412,25 @@ func loadHF(entries map[string]stEntry, meta map[string]string, body []byte) (*M
 		}
 		return tensorData(name, e, shape, body)
 	}
+	// Every tensor is checked against the file before the parameters are
+	// allocated: a header that lies costs nothing.
+	need := [][2]any{{"wte.weight", []int{c.Vocab, C}}, {"wpe.weight", []int{c.MaxSeq, C}}, {"ln_f.weight", []int{C}}, {"ln_f.bias", []int{C}}}
+	for l := 0; l < layers; l++ {
+		pre := fmt.Sprintf("h.%d.", l)
+		need = append(need, [2]any{pre + "ln_1.weight", []int{C}}, [2]any{pre + "ln_1.bias", []int{C}},
+			[2]any{pre + "attn.c_attn.weight", []int{C, 3 * C}}, [2]any{pre + "attn.c_attn.bias", []int{3 * C}},
+			[2]any{pre + "attn.c_proj.weight", []int{C, C}}, [2]any{pre + "attn.c_proj.bias", []int{C}},
+			[2]any{pre + "ln_2.weight", []int{C}}, [2]any{pre + "ln_2.bias", []int{C}},
+			[2]any{pre + "mlp.c_fc.weight", []int{C, 4 * C}}, [2]any{pre + "mlp.c_fc.bias", []int{4 * C}},
+			[2]any{pre + "mlp.c_proj.weight", []int{4 * C, C}}, [2]any{pre + "mlp.c_proj.bias", []int{C}})
+	}
+	for _, n := range need {
+		if _, err := get(n[0].(string), n[1].([]int)); err != nil {
+			return nil, nil, err
+		}
+	}
+	flat := make([]float32, c.NumParams())
+	p, _ := c.bind(flat)
 	copyTo := func(dst []float32, name string, shape []int) error {
 		src, err := get(name, shape)
 		if err != nil {

@@ -38,9 +38,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gpt2: padded vocabulary %d is smaller than the vocabulary %d", c.PaddedVocab, c.Vocab)
 	case c.Channels%c.Heads != 0:
 		return fmt.Errorf("gpt2: %d channels do not divide into %d heads", c.Channels, c.Heads)
+	case c.MaxSeq > 1<<20 || c.PaddedVocab > 1<<24 || c.Layers > 1<<12 || c.Channels > 1<<16:
+		return fmt.Errorf("gpt2: config %+v is beyond any GPT-2 (context <= 2^20, vocabulary <= 2^24, layers <= 4096, channels <= 65536)", c)
+	case c.NumParams() > MaxParams:
+		return fmt.Errorf("gpt2: config %+v has %d parameters, more than the %d this runtime loads", c, c.NumParams(), MaxParams)
 	}
 	return nil
 }
+
+// MaxParams bounds a loadable model (16 GB of float32), checked before
+// anything is allocated. The dimension bounds above keep NumParams far
+// from overflowing.
+const MaxParams = 1 << 32
 
 // tensor describes one parameter tensor of the flat parameter buffer, in
 // llm.c's order. Weights of linear layers are [out][in].

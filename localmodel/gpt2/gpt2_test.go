@@ -366,3 +366,100 @@ func TestSamplingAndStops(t *testing.T) {
 	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User(strings.Repeat("word ", 40))}})
 	assert.ErrorIs(t, err, llm.ErrContextLength)
 }
+
+// safetensorsBytes builds a safetensors file from a header (tensor entries
+// and metadata) and a body.
+func safetensorsBytes(header map[string]any, body []byte) []byte {
+	hb, _ := json.Marshal(header)
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(hb)))
+	return append(append(out, hb...), body...)
+}
+
+// TestLyingHeadersFailBeforeAllocating: headers that claim huge or
+// overflowing tensors, absurd weights and a bad n_head fail with a clear
+// error (before this fix the first two killed the process: out of memory,
+// makeslice: len out of range).
+func TestLyingHeadersFailBeforeAllocating(t *testing.T) {
+	m := tinyModel(t)
+	dir := t.TempDir()
+	hf := filepath.Join(dir, "hf.safetensors")
+	require.NoError(t, writeHF(hf, m, false))
+	data, err := os.ReadFile(hf)
+	require.NoError(t, err)
+	// 10 TB: 48 layers of 65536 channels in a few bytes.
+	layer := stEntry{DType: "F32", Shape: []int{4}, Offsets: [2]int64{0, 8}}
+	huge := safetensorsBytes(map[string]any{
+		"wte.weight":      stEntry{DType: "F32", Shape: []int{50257, 65536}, Offsets: [2]int64{0, 8}},
+		"wpe.weight":      stEntry{DType: "F32", Shape: []int{1024, 65536}, Offsets: [2]int64{0, 8}},
+		"h.0.ln_1.weight": layer, "h.47.ln_1.weight": layer,
+	}, make([]byte, 8))
+	_, _, err = Read(huge)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "parameters, more than")
+	// Plausible dimensions, but the data is not there.
+	big := safetensorsBytes(map[string]any{
+		"wte.weight":      stEntry{DType: "F32", Shape: []int{50257, 4096}, Offsets: [2]int64{0, 8}},
+		"wpe.weight":      stEntry{DType: "F32", Shape: []int{1024, 4096}, Offsets: [2]int64{0, 8}},
+		"h.0.ln_1.weight": layer, "h.1.ln_1.weight": layer,
+	}, make([]byte, 8))
+	_, _, err = Read(big)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "tensor wte.weight holds 8 bytes")
+	// Overflowing shape.
+	over := safetensorsBytes(map[string]any{
+		"wte.weight":      stEntry{DType: "F32", Shape: []int{1 << 40, 1 << 40}, Offsets: [2]int64{0, 8}},
+		"wpe.weight":      stEntry{DType: "F32", Shape: []int{1 << 40, 1 << 40}, Offsets: [2]int64{0, 8}},
+		"h.0.ln_1.weight": layer,
+	}, make([]byte, 8))
+	_, _, err = Read(over)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "beyond any GPT-2")
+	// n_head "-4".
+	hdrLen := int(binary.LittleEndian.Uint64(data))
+	var header map[string]any
+	require.NoError(t, json.Unmarshal(data[8:8+hdrLen], &header))
+	header["__metadata__"].(map[string]any)["n_head"] = "-4"
+	_, _, err = Read(safetensorsBytes(header, data[8+hdrLen:]))
+	assert.ErrorContains(t, err, `n_head "-4" is not a positive integer`)
+	// A finite but absurd weight (3e38) in each format.
+	absurd := setFloat(data, 8+hdrLen+4*7, 3e38)
+	_, _, err = Read(absurd)
+	assert.ErrorContains(t, err, "3e+38")
+	llmc := filepath.Join(dir, "m.bin")
+	require.NoError(t, WriteLLMC(llmc, m))
+	good, err := os.ReadFile(llmc)
+	require.NoError(t, err)
+	_, _, err = Read(setFloat(good, 1024+4*3, -3e38))
+	assert.ErrorContains(t, err, "within ±1e+06")
+	// An llm.c header with a vocabulary of 2^31-1.
+	_, _, err = Read(setInt(setInt(good, 3, 1<<31-1), 7, 1<<31-1))
+	assert.ErrorContains(t, err, "beyond any GPT-2")
+}
+
+// FuzzRead feeds llm.c, Hugging Face safetensors and Ponder checkpoints,
+// mutated, to the loader: every input loads or fails with an error.
+func FuzzRead(f *testing.F) {
+	m := tinyModelCtx(f, 8)
+	dir := f.TempDir()
+	for _, name := range []string{"m.bin", "hf.safetensors", "p.ponder"} {
+		p := filepath.Join(dir, name)
+		switch name {
+		case "m.bin":
+			require.NoError(f, WriteLLMC(p, m))
+		case "hf.safetensors":
+			require.NoError(f, writeHF(p, m, true))
+		default:
+			require.NoError(f, SavePonder(p, m, nil))
+		}
+		b, err := os.ReadFile(p)
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	f.Add([]byte("GGUF"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if mm, _, err := Read(data); err == nil {
+			// A model that loads runs.
+			_, _ = mm.Forward(mm.NewState(), []int32{0}, false)
+		}
+	})
+}
