@@ -3,7 +3,6 @@ package localmodel
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 
 	"github.com/ponder-go/ponder/llm"
 )
@@ -36,53 +35,101 @@ func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (
 		}
 		return int32(best), lp
 	}
-	type cand struct {
-		id int
-		p  float64
-	}
-	cands := make([]cand, 0, len(lp))
+	// Weights w_i = exp((lp_i - max)/T) of the allowed tokens. Top-k and
+	// top-p need only the head of the distribution: a max-heap yields it
+	// in order without sorting the whole vocabulary (O(V + k log V)).
 	maxv := math.Inf(-1)
 	for _, v := range lp {
 		maxv = math.Max(maxv, v)
 	}
+	h := candHeap(make([]cand, 0, len(lp)))
 	for i, v := range lp {
 		if !math.IsInf(v, -1) {
-			cands = append(cands, cand{i, (v - maxv) / s.Temperature})
+			h = append(h, cand{i, math.Exp((v - maxv) / s.Temperature)})
 		}
 	}
-	sort.Slice(cands, func(i, j int) bool {
-		return cands[i].p > cands[j].p || cands[i].p == cands[j].p && cands[i].id < cands[j].id
-	})
-	if s.TopK > 0 && len(cands) > s.TopK {
-		cands = cands[:s.TopK]
+	if len(h) == 0 {
+		return 0, lp
 	}
-	var sum float64
-	for i := range cands {
-		cands[i].p = math.Exp(cands[i].p)
-		sum += cands[i].p
+	var total float64
+	for _, c := range h {
+		total += c.p
 	}
-	if s.TopP > 0 && s.TopP < 1 {
-		acc := 0.0
-		for i := range cands {
-			acc += cands[i].p / sum
-			if acc >= s.TopP {
-				cands = cands[:i+1]
-				break
+	limitK := s.TopK > 0 && s.TopK < len(h)
+	limitP := s.TopP > 0 && s.TopP < 1
+	if !limitK && !limitP {
+		x := r.Float64() * total
+		for _, c := range h {
+			x -= c.p
+			if x <= 0 {
+				return int32(c.id), lp
 			}
 		}
-		sum = 0
-		for _, c := range cands {
-			sum += c.p
+		return int32(h[len(h)-1].id), lp
+	}
+	h.init()
+	var head []cand
+	var sum float64
+	for len(h) > 0 {
+		c := h.pop()
+		head = append(head, c)
+		sum += c.p
+		if limitK && len(head) == s.TopK || limitP && sum >= s.TopP*total {
+			break
 		}
 	}
 	x := r.Float64() * sum
-	for _, c := range cands {
+	for _, c := range head {
 		x -= c.p
 		if x <= 0 {
 			return int32(c.id), lp
 		}
 	}
-	return int32(cands[len(cands)-1].id), lp
+	return int32(head[len(head)-1].id), lp
+}
+
+type cand struct {
+	id int
+	p  float64
+}
+
+// candHeap is a max-heap by probability (lower id first on ties).
+type candHeap []cand
+
+func (h candHeap) less(i, j int) bool { return h[i].p > h[j].p || h[i].p == h[j].p && h[i].id < h[j].id }
+
+func (h candHeap) down(i int) {
+	n := len(h)
+	for {
+		l, m := 2*i+1, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if l+1 < n && h.less(l+1, m) {
+			m = l + 1
+		}
+		if m == i {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+func (h candHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h *candHeap) pop() cand {
+	s := *h
+	top := s[0]
+	s[0] = s[len(s)-1]
+	s = s[:len(s)-1]
+	s.down(0)
+	*h = s
+	return top
 }
 
 func logSoftmax(logits []float32) []float64 {
@@ -105,13 +152,14 @@ func logSoftmax(logits []float32) []float64 {
 func tokenLogprob(tok Tokenizer, id int32, lp []float64, top int) llm.TokenLogprob {
 	t := llm.TokenLogprob{Token: string(tok.Token(id)), Logprob: lp[id]}
 	if top > 0 {
-		idx := make([]int, len(lp))
-		for i := range idx {
-			idx[i] = i
+		h := make(candHeap, len(lp))
+		for i, v := range lp {
+			h[i] = cand{i, v}
 		}
-		sort.Slice(idx, func(a, b int) bool { return lp[idx[a]] > lp[idx[b]] })
-		for _, i := range idx[:min(top, len(idx))] {
-			t.Top = append(t.Top, llm.TopLogprob{Token: string(tok.Token(int32(i))), Logprob: lp[i]})
+		h.init()
+		for k := 0; k < top && len(h) > 0; k++ {
+			c := h.pop()
+			t.Top = append(t.Top, llm.TopLogprob{Token: string(tok.Token(int32(c.id))), Logprob: c.p})
 		}
 	}
 	return t

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -37,6 +38,10 @@ type Config struct {
 	// Temperature is used when a request omits it. OpenAI documents 1.0;
 	// that is the default here too.
 	Temperature float64
+	// MaxTotalTokens caps n × max_tokens of one request (default 4096).
+	MaxTotalTokens int
+	// RequestTimeout bounds one request's generation (default 5 minutes).
+	RequestTimeout time.Duration
 }
 
 // Server is an http.Handler.
@@ -72,6 +77,12 @@ func New(m llm.Model, cfg Config) *Server {
 	if cfg.Temperature == 0 {
 		cfg.Temperature = 1
 	}
+	if cfg.MaxTotalTokens <= 0 {
+		cfg.MaxTotalTokens = max(4096, cfg.MaxTokens)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 5 * time.Minute
+	}
 	s := &Server{model: m, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), mux: http.NewServeMux()}
 	s.mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	s.mux.HandleFunc("POST /v1/completions", s.completions)
@@ -85,8 +96,8 @@ func New(m llm.Model, cfg Config) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Token != "" {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
 			apiError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "missing or wrong bearer token")
 			return
 		}
@@ -102,10 +113,17 @@ func apiError(w http.ResponseWriter, status int, typ, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": e})
 }
 
+// writeJSON encodes v before writing anything, so a value that cannot be
+// encoded is a 500 with a message, never a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": "encoding the response: " + err.Error(), "type": "server_error", "param": nil, "code": nil}})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n')) // a failed write means the client left
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
@@ -194,6 +212,13 @@ type completionRequest struct {
 	Prompt json.RawMessage `json:"prompt"`
 }
 
+// modelNotFound is OpenAI's 404 for a model the server does not have.
+type modelNotFound struct{ asked, have string }
+
+func (e *modelNotFound) Error() string {
+	return fmt.Sprintf("the model %q does not exist here; this server serves %q (GET /v1/models)", e.asked, e.have)
+}
+
 // badRequest is a 400 with a message naming what was wrong.
 type badRequest struct{ param, msg string }
 
@@ -222,6 +247,9 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 // toRequest validates the shared fields and builds an llm.Request.
 func (s *Server) toRequest(c *common) (llm.Request, error) {
 	req := llm.Request{MaxTokens: s.cfg.DefaultTokens, Temperature: llm.Temp(s.cfg.Temperature)}
+	if c.Model != "" && c.Model != s.cfg.ModelName {
+		return req, &modelNotFound{c.Model, s.cfg.ModelName}
+	}
 	if len(c.Tools) > 0 && string(c.Tools) != "null" {
 		var tools []wireTool
 		if err := json.Unmarshal(c.Tools, &tools); err != nil {
@@ -286,6 +314,9 @@ func (s *Server) toRequest(c *common) (llm.Request, error) {
 			return req, &badRequest{"n", fmt.Sprintf("n must be between 1 and 16, got %d", *c.N)}
 		}
 		req.N = *c.N
+	}
+	if total := req.Samples() * req.MaxTokens; total > s.cfg.MaxTotalTokens {
+		return req, &badRequest{"n", fmt.Sprintf("n × max_tokens is %d × %d = %d, more than this server's limit of %d per request", req.Samples(), req.MaxTokens, total, s.cfg.MaxTotalTokens)}
 	}
 	req.Seed = c.Seed
 	if len(c.Stop) > 0 && string(c.Stop) != "null" {
@@ -425,7 +456,11 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	var br *badRequest
 	var le *llm.Error
+	var nf *modelNotFound
 	switch {
+	case errors.As(err, &nf):
+		e := map[string]any{"message": nf.Error(), "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": e})
 	case errors.As(err, &br):
 		e := map[string]any{"message": br.msg, "type": "invalid_request_error", "param": nil, "code": nil}
 		if br.param != "" {
@@ -436,6 +471,8 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "", err.Error())
 	case errors.Is(err, llm.ErrContextLength):
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "context_length_exceeded", err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		apiError(w, http.StatusGatewayTimeout, "server_error", "timeout", fmt.Sprintf("generation ran past this server's per-request limit of %s", s.cfg.RequestTimeout))
 	case errors.Is(err, context.Canceled):
 		// the client went away: nothing to write
 	default:
@@ -450,6 +487,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 		return
 	}
 	defer s.release()
+	// The request's context ends when the client leaves (generation stops
+	// with it) or at the server's per-request deadline.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	id := fmt.Sprintf("%s-%d", map[bool]string{true: "chatcmpl", false: "cmpl"}[chat], idSeq.Add(1))
 	created := time.Now().Unix()
 	object := map[bool]string{true: "chat.completion", false: "text_completion"}[chat]
@@ -500,7 +542,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 			w.WriteHeader(200)
 			started = true
 		}
-		b, _ := json.Marshal(v)
+		b, err := json.Marshal(v)
+		if err != nil {
+			b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": "encoding the response: " + err.Error(), "type": "server_error"}})
+		}
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
 			return err
 		}
@@ -617,11 +662,21 @@ func wireLogprobs(lps []llm.TokenLogprob) []any {
 	for i, lp := range lps {
 		top := make([]any, len(lp.Top))
 		for j, t := range lp.Top {
-			top[j] = map[string]any{"token": t.Token, "logprob": t.Logprob, "bytes": byteInts(t.Token)}
+			top[j] = map[string]any{"token": t.Token, "logprob": finiteLogprob(t.Logprob), "bytes": byteInts(t.Token)}
 		}
-		out[i] = map[string]any{"token": lp.Token, "logprob": lp.Logprob, "bytes": byteInts(lp.Token), "top_logprobs": top}
+		out[i] = map[string]any{"token": lp.Token, "logprob": finiteLogprob(lp.Logprob), "bytes": byteInts(lp.Token), "top_logprobs": top}
 	}
 	return out
+}
+
+// finiteLogprob writes an impossible token's log-probability (-Inf, a
+// token a constraint forbids) as -9999, as OpenAI does: JSON has no
+// infinity.
+func finiteLogprob(lp float64) float64 {
+	if math.IsInf(lp, 0) || math.IsNaN(lp) || lp < -9999 {
+		return -9999
+	}
+	return lp
 }
 
 func byteInts(s string) []int {

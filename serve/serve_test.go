@@ -264,3 +264,50 @@ func TestNPMOpenAIClient(t *testing.T) {
 	assert.Contains(t, res.BadRequest.Message, "messages must not be empty")
 	t.Logf("npm openai client: %s", fmt.Sprint(res.Strict))
 }
+
+// Hardening #7: logprobs with a constraint used to give 200 and an empty
+// body (a -Inf logprob failed JSON encoding silently).
+func TestLogprobsWithConstraintEncode(t *testing.T) {
+	_, hs := start(t, Config{})
+	code, out, _ := post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"Pick"}],"max_tokens":5,"logprobs":true,"top_logprobs":5,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"enum":["yes","no"]}}}}`)
+	require.Equal(t, 200, code, out)
+	choices := out["choices"].([]any)
+	require.Len(t, choices, 1)
+	content := choices[0].(map[string]any)["logprobs"].(map[string]any)["content"].([]any)
+	require.NotEmpty(t, content)
+	for _, c := range content {
+		for _, top := range c.(map[string]any)["top_logprobs"].([]any) {
+			lp := top.(map[string]any)["logprob"].(float64)
+			assert.True(t, lp <= 0 && lp >= -9999, "%v", lp)
+		}
+	}
+}
+
+// Hardening #3 and the smaller server items: a token needs its "Bearer "
+// prefix, an unknown model is OpenAI's 404, n × max_tokens is capped, and a
+// request that runs past the deadline ends with 504.
+func TestServerLimits(t *testing.T) {
+	_, hs := start(t, Config{Token: "tok", MaxTokens: 250, MaxTotalTokens: 1000})
+	url := hs.URL + "/v1/chat/completions"
+	req, _ := http.NewRequest("POST", url, strings.NewReader(`{"messages":[{"role":"user","content":"x"}],"max_tokens":2}`))
+	req.Header.Set("Authorization", "tok") // no "Bearer "
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 401, resp.StatusCode)
+
+	code, out, _ := post(t, url, "tok", `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"max_tokens":2}`)
+	assert.Equal(t, 404, code)
+	assert.Equal(t, "model_not_found", out["error"].(map[string]any)["code"])
+	code, _, _ = post(t, url, "tok", `{"model":"local","messages":[{"role":"user","content":"x"}],"max_tokens":2}`)
+	assert.Equal(t, 200, code)
+
+	code, out, _ = post(t, url, "tok", `{"messages":[{"role":"user","content":"x"}],"n":16,"max_tokens":250}`)
+	assert.Equal(t, 400, code)
+	assert.Contains(t, errMsg(out), "16 × 250 = 4000, more than this server's limit of 1000")
+
+	_, slow := start(t, Config{RequestTimeout: time.Millisecond})
+	code, out, _ = post(t, slow.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"x"}],"max_tokens":200,"n":4}`)
+	assert.Equal(t, 504, code, out)
+	assert.Contains(t, errMsg(out), "per-request limit")
+}

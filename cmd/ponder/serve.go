@@ -29,6 +29,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxConc := fs.Int("max-concurrent", 2, "requests generating at once; others queue, then get 429")
 	maxTokens := fs.Int("max-tokens", 1024, "largest max_tokens accepted")
 	queue := fs.Duration("queue", 2*time.Second, "how long a request may wait for a slot")
+	maxTotal := fs.Int("max-total-tokens", 4096, "largest n × max_tokens of one request")
+	timeout := fs.Duration("request-timeout", 5*time.Minute, "longest generation of one request")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -43,12 +45,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer m.Close()
 	name := filepath.Base(*weights)
 	s := serve.New(&localmodel.Backend{Model: m, Name: name}, serve.Config{ModelName: name, Token: *token,
-		MaxConcurrent: *maxConc, MaxTokens: *maxTokens, QueueWait: *queue})
+		MaxConcurrent: *maxConc, MaxTokens: *maxTokens, QueueWait: *queue, MaxTotalTokens: *maxTotal, RequestTimeout: *timeout})
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// Slow or idle clients cannot hold connections open indefinitely.
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "serving %s (%s, context %d) on http://%s/v1\n", name, m.Arch, m.ContextLength(), l.Addr())
 	go func() {
 		<-ctx.Done()
