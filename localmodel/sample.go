@@ -96,7 +96,9 @@ type cand struct {
 // candHeap is a max-heap by probability (lower id first on ties).
 type candHeap []cand
 
-func (h candHeap) less(i, j int) bool { return h[i].p > h[j].p || h[i].p == h[j].p && h[i].id < h[j].id }
+func (h candHeap) less(i, j int) bool {
+	return h[i].p > h[j].p || h[i].p == h[j].p && h[i].id < h[j].id
+}
 
 func (h candHeap) down(i int) {
 	n := len(h)
