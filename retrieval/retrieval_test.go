@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -501,4 +502,39 @@ func cosine(a, b []float32) float64 {
 		return float64(dot(a, b)) / n
 	}
 	return 0
+}
+
+// Hardening #8: a save keeps the file's mode; a writer that was killed
+// mid-save leaves a temporary file that the next writer removes; a second
+// writer waits for the first (and gives up with ErrLocked at its deadline).
+func TestWriterLockOrphansAndMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "store.db")
+	s, err := OpenWriter(context.Background(), path, &HashEmbedder{})
+	require.NoError(t, err)
+	_, err = s.Ingest(context.Background(), []Document{{ID: "a", Text: "Alaska had 733,391 people."}}, nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Save())
+	require.NoError(t, os.Chmod(path, 0o600))
+	orphan := filepath.Join(dir, ".store.db.tmp-12345")
+	require.NoError(t, os.WriteFile(orphan, []byte("half a save"), 0o600))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	_, err = OpenWriter(ctx, path, &HashEmbedder{})
+	cancel()
+	assert.ErrorIs(t, err, ErrLocked)
+	require.NoError(t, s.Close())
+
+	s2, err := OpenWriter(context.Background(), path, &HashEmbedder{})
+	require.NoError(t, err)
+	defer s2.Close()
+	_, err = os.Stat(orphan)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the orphaned temporary file is removed")
+	_, err = s2.Ingest(context.Background(), []Document{{ID: "b", Text: "Texas had 29,145,505 people."}}, nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s2.Save())
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	assert.Len(t, s2.Sources(), 2)
 }

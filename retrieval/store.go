@@ -44,6 +44,7 @@ type Store struct {
 	bm25     *BM25
 	vix      *vindex
 	man      manifest
+	lock     *fileLock // held by a store opened with OpenWriter
 }
 
 // manifest records, per source, the hash of its content and its chunk IDs,
@@ -423,6 +424,14 @@ func (s *Store) Save() error {
 		return fmt.Errorf("retrieval: save: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(s.path); err == nil {
+		mode = st.Mode().Perm() // a save keeps the file's mode
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("retrieval: save %s: %w", s.path, err)
+	}
 	var w io.Writer = tmp
 	if saveHook != nil {
 		w = saveHook(tmp)

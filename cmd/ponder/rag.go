@@ -65,6 +65,7 @@ func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "store file (created if missing)")
 	chunk := fs.Int("chunk", 200, "max words per chunk")
+	wait := fs.Duration("wait", 5*time.Minute, "how long to wait while another ingest writes the same store")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -72,10 +73,15 @@ func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, ragUsage)
 		return errUsage
 	}
-	s, err := retrieval.Open(*db, &retrieval.HashEmbedder{})
+	// Another ingest into the same store runs first; this one waits for it
+	// (up to -wait) rather than overwrite its documents.
+	lctx, cancel := context.WithTimeout(ctx, *wait)
+	s, err := retrieval.OpenWriter(lctx, *db, &retrieval.HashEmbedder{})
+	cancel()
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	l := &retrieval.Loader{OnWarning: func(w retrieval.Warning) { fmt.Fprintln(stderr, "warning:", w) }}
 	var docs []retrieval.Document
 	for _, p := range fs.Args() {

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ponder-go/ponder/llm/llmtest"
+	"github.com/ponder-go/ponder/retrieval"
 )
 
 func TestRagIngestQueryAsk(t *testing.T) {
@@ -64,4 +69,48 @@ func TestRagEval(t *testing.T) {
 	assert.Contains(t, out, "612 queries")
 	assert.Regexp(t, `recall@5 0\.9[0-9]{2}`, out)
 	assert.Contains(t, out, "MRR@10 ")
+}
+
+// TestHelperProcess runs one CLI command in a child process for tests that
+// need real processes (PONDER_HELPER_ARGS holds the arguments, separated by U+001F).
+func TestHelperProcess(t *testing.T) {
+	args := os.Getenv("PONDER_HELPER_ARGS")
+	if args == "" {
+		t.Skip("runs only as a child process")
+	}
+	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+}
+
+// Hardening #8: two `ponder rag ingest` processes on one store used to
+// both exit 0 with the second writer's documents lost. Now the second waits
+// for the first and both sets of sources are in the store.
+func TestConcurrentIngestKeepsBothWriters(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store.db")
+	var dirs []string
+	for _, name := range []string{"a", "b"} {
+		d := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		for i := 0; i < 60; i++ {
+			body := fmt.Sprintf("Document %s-%d is about topic %d and mentions the number %d.\n", name, i, i%7, i*13)
+			require.NoError(t, os.WriteFile(filepath.Join(d, fmt.Sprintf("%s%03d.txt", name, i)), []byte(body), 0o644))
+		}
+		dirs = append(dirs, d)
+	}
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for _, d := range dirs {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+		cmd.Env = append(os.Environ(), "PONDER_HELPER_ARGS="+strings.Join([]string{"rag", "ingest", "-db", store, d}, "\x1f"))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(t, cmd.Start())
+		cmds, outs = append(cmds, cmd), append(outs, &out)
+	}
+	for i, cmd := range cmds {
+		require.NoError(t, cmd.Wait(), outs[i].String())
+	}
+	s, err := retrieval.Open(store, &retrieval.HashEmbedder{})
+	require.NoError(t, err)
+	assert.Len(t, s.Sources(), 120, "%s\n%s", outs[0], outs[1])
 }
