@@ -113,6 +113,28 @@ func Answer(text string) (string, error) {
 	return FinalLine(text)
 }
 
+// listMarker is the decoration models put before a line: bullets,
+// numbering ("1.", "2)", "(3)", "Step 4:"), quote marks and headings.
+var listMarker = regexp.MustCompile(`^(?:[-*•+>#]+\s+|\(?\d{1,3}[.)]\s+|(?i:step|option)\s*\d{1,3}\s*[:.)-]\s*)`)
+
+// CleanLine removes the harmless decoration models add to a line of an
+// answer (list markers, numbering, markdown emphasis, surrounding space),
+// so parsers can match its content: "1. **13 - 9 = 4** (left: 4 4 10)"
+// reads as "13 - 9 = 4 (left: 4 4 10)". A number that starts the content
+// ("4 + 9 = 13") is not a list marker: one needs "." or ")" and a space.
+func CleanLine(line string) string {
+	line = strings.TrimSpace(line)
+	for {
+		m := listMarker.FindString(line)
+		if m == "" {
+			break
+		}
+		line = strings.TrimSpace(line[len(m):])
+	}
+	line = strings.ReplaceAll(strings.ReplaceAll(line, "**", ""), "__", "")
+	return strings.TrimSpace(strings.Trim(line, "`"))
+}
+
 // FinalLine returns the last non-empty line, trimmed.
 func FinalLine(text string) (string, error) {
 	lines := strings.Split(strings.TrimSpace(text), "\n")

@@ -24,7 +24,7 @@ var ErrFormat = errors.New("invalid format")
 var (
 	// Labels may carry the ReAct paper's step numbers ("Thought 2:") and
 	// markdown emphasis ("**Action:**").
-	labelRE     = regexp.MustCompile(`(?im)^[ \t>*_#-]*(thought|action input|action|observation|final answer)(?:[ \t]+\d+)?[ \t]*[*_]*[ \t]*:[*_]*[ \t]*`)
+	labelRE     = regexp.MustCompile(`(?im)^[ \t>*_#-]*(?:\(?\d{1,3}[.)][ \t]*)?[ \t>*_#-]*(thought|action input|action|observation|final answer)(?:[ \t]+\d+)?[ \t]*[*_]*[ \t]*:[*_]*[ \t]*`)
 	fenceRE     = regexp.MustCompile("(?m)^[ \t]*```[a-zA-Z]*[ \t]*$")
 	toolNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*`)
 	finishRE    = regexp.MustCompile(`(?i)^finish\s*\[(.*)\]\s*$`)

@@ -252,3 +252,15 @@ func TestNativeEmptyReplyThenAnswer(t *testing.T) {
 	assert.True(t, res.Steps[0].FormatError)
 	assert.NotEmpty(t, m.Calls()[0].Tools)
 }
+
+// Hardening #9 for the agent: numbered labels are read like plain ones.
+func TestParseNumberedLabels(t *testing.T) {
+	p, err := react.ParseStep("1. Thought: I need the population.\n2. Action: search[population of Texas]")
+	require.NoError(t, err)
+	assert.Equal(t, "search", p.Action)
+	assert.Equal(t, "population of Texas", p.Input)
+	p, err = react.ParseStep("1) **Thought:** done\n2) **Final Answer:** 29,145,505")
+	require.NoError(t, err)
+	assert.True(t, p.Final)
+	assert.Equal(t, "29,145,505", p.Answer)
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/ponder-go/ponder/chain"
 	"github.com/ponder-go/ponder/internal/par"
@@ -165,17 +166,47 @@ func (v *Value) Evaluate(ctx context.Context, states []string) ([]Evaluation, er
 	return out, err
 }
 
-// verdict finds the score word in the last non-empty line (0 if none).
+// negated maps a default verdict word to what its negation means ("not
+// sure" is uncertain, "not likely" and "unlikely" rule it out).
+var negated = map[string]string{"sure": "likely", "likely": "impossible", "impossible": "likely"}
+
+// verdict scores the last verdict word of the last non-empty line (0 if
+// none). Words match whole ("unlikely" is not "likely"); a verdict right
+// after a negation ("not sure", "isn't likely", "never") counts as its
+// negation for the default words, and is skipped for other score maps.
 func verdict(text string, scores map[string]float64) float64 {
 	line, _ := chain.FinalLine(text)
-	line = strings.ToLower(line)
-	best, at := 0.0, -1
-	for w, s := range scores {
-		if i := strings.LastIndex(line, w); i > at {
-			best, at = s, i
+	words := strings.FieldsFunc(strings.ToLower(chain.CleanLine(line)), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\''
+	})
+	for i := len(words) - 1; i >= 0; i-- {
+		w := words[i]
+		neg := w == "unlikely" || i > 0 && isNegation(words[i-1]) || i > 1 && isNegation(words[i-2]) && words[i-1] == "very"
+		if w == "unlikely" {
+			w = "likely"
+		}
+		s, ok := scores[w]
+		if !ok {
+			continue
+		}
+		if !neg {
+			return s
+		}
+		if alt, ok := negated[w]; ok {
+			if s, ok := scores[alt]; ok {
+				return s
+			}
 		}
 	}
-	return best
+	return 0
+}
+
+func isNegation(w string) bool {
+	switch w {
+	case "not", "no", "never", "hardly", "isn't", "isnt", "aren't", "wasn't", "won't", "cannot", "can't", "don't", "doesn't":
+		return true
+	}
+	return false
 }
 
 var voteRE = regexp.MustCompile(`(?i)best choice is\s*:?\s*\(?(\d+)`)

@@ -98,7 +98,7 @@ func (p *ModelProposer) Generate(ctx context.Context, state string) ([]tot.Thoug
 	var out []tot.Thought
 	seen := map[string]bool{}
 	for _, line := range strings.Split(resp.Text(), "\n") {
-		line = strings.TrimSpace(line)
+		line = chain.CleanLine(line) // "1. 13 - 9 = 4 (left: 4 4 10)", "- **...**"
 		m := stepRE.FindString(line)
 		if m == "" || seen[m] {
 			continue
@@ -171,9 +171,11 @@ type MethodResult struct {
 var Methods = []string{"io", "cot", "cot-sc", "tot-b1", "tot-b5"}
 
 // Run solves one puzzle with one method using model m.
-func Run(ctx context.Context, m llm.Model, method string, puzzle []int) (MethodResult, error) {
-	res := MethodResult{Method: method, Puzzle: puzzle}
+func Run(ctx context.Context, m llm.Model, method string, puzzle []int) (res MethodResult, err error) {
+	res = MethodResult{Method: method, Puzzle: puzzle}
 	t0 := time.Now()
+	// A named result: the deferred assignment lands in what is returned
+	// (with an unnamed one it wrote to a copy and ms/puzzle read 0).
 	defer func() { res.Duration = time.Since(t0) }()
 	input := FormatNumbers(puzzle)
 	one := func(prompt string, n int) (*llm.Response, error) {
