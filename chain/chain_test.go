@@ -251,18 +251,18 @@ func TestExtractors(t *testing.T) {
 
 func TestCleanLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"1. 13 - 9 = 4 (left: 4 4 10)":     "13 - 9 = 4 (left: 4 4 10)",
-		"  2) foo":                         "foo",
-		"(3) bar":                          "bar",
-		"- **bold** item":                  "bold item",
-		"* `code`":                         "code",
-		"Step 4: 4 + 9 = 13":               "4 + 9 = 13",
-		"4 + 9 = 13 (left: 10 13 13)":      "4 + 9 = 13 (left: 10 13 13)",
-		"13.5 - 1 = 12.5":                  "13.5 - 1 = 12.5",
-		"-4 + 9 = 5":                       "-4 + 9 = 5",
-		"> quoted":                         "quoted",
-		"## Heading":                       "Heading",
-		"1. - nested":                      "nested",
+		"1. 13 - 9 = 4 (left: 4 4 10)": "13 - 9 = 4 (left: 4 4 10)",
+		"  2) foo":                     "foo",
+		"(3) bar":                      "bar",
+		"- **bold** item":              "bold item",
+		"* `code`":                     "code",
+		"Step 4: 4 + 9 = 13":           "4 + 9 = 13",
+		"4 + 9 = 13 (left: 10 13 13)":  "4 + 9 = 13 (left: 10 13 13)",
+		"13.5 - 1 = 12.5":              "13.5 - 1 = 12.5",
+		"-4 + 9 = 5":                   "-4 + 9 = 5",
+		"> quoted":                     "quoted",
+		"## Heading":                   "Heading",
+		"1. - nested":                  "nested",
 	} {
 		assert.Equal(t, want, chain.CleanLine(in), in)
 	}
