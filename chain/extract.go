@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ponder-go/ponder/internal/clip"
 )
 
 // Extractor pulls an answer out of a model's text.
@@ -34,7 +36,7 @@ func Number(text string) (string, error) {
 		if m := numberRE.FindString(after); m != "" {
 			return normaliseNumber(m)
 		}
-		return "", fmt.Errorf("chain: %w: no number after the answer cue in %q", ErrNoAnswer, short(after, 80))
+		return "", fmt.Errorf("chain: %w: no number after the answer cue in %q", ErrNoAnswer, clip.String(after, 80))
 	}
 	if locs := weakCue.FindAllStringIndex(text, -1); len(locs) > 0 {
 		if m := numberRE.FindString(text[locs[len(locs)-1][1]:]); m != "" {
@@ -43,7 +45,7 @@ func Number(text string) (string, error) {
 	}
 	all := numberRE.FindAllString(text, -1)
 	if len(all) == 0 {
-		return "", fmt.Errorf("chain: %w: no number in %q", ErrNoAnswer, short(text, 80))
+		return "", fmt.Errorf("chain: %w: no number in %q", ErrNoAnswer, clip.String(text, 80))
 	}
 	return normaliseNumber(all[len(all)-1])
 }
@@ -75,7 +77,7 @@ func Choice(letters string) Extractor {
 		if m := paren.FindAllStringSubmatch(text, -1); len(m) > 0 {
 			return m[len(m)-1][1], nil
 		}
-		return "", fmt.Errorf("chain: %w: no choice among %q in %q", ErrNoAnswer, letters, short(text, 80))
+		return "", fmt.Errorf("chain: %w: no choice among %q in %q", ErrNoAnswer, letters, clip.String(text, 80))
 	}
 }
 
@@ -95,7 +97,7 @@ func JSON(text string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("chain: %w: no JSON value in %q", ErrNoAnswer, short(text, 80))
+	return "", fmt.Errorf("chain: %w: no JSON value in %q", ErrNoAnswer, clip.String(text, 80))
 }
 
 var answerLine = regexp.MustCompile(`(?i)(?:final answer|the answer is|answer)\s*:?\s*([^\n]+)`)
@@ -152,7 +154,7 @@ func Pattern(re *regexp.Regexp) Extractor {
 	return func(text string) (string, error) {
 		m := re.FindAllStringSubmatch(text, -1)
 		if len(m) == 0 {
-			return "", fmt.Errorf("chain: %w: %q does not match %q", ErrNoAnswer, short(text, 80), re)
+			return "", fmt.Errorf("chain: %w: %q does not match %q", ErrNoAnswer, clip.String(text, 80), re)
 		}
 		last := m[len(m)-1]
 		if len(last) > 1 {
@@ -174,11 +176,4 @@ func NormalizeAnswer(s string) string {
 		}
 	}
 	return strings.ToLower(strings.Trim(s, " \t\n.,;:!?\"'()[]*"))
-}
-
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ponder-go/ponder/internal/clip"
 )
 
 // ValidateJSON checks that data is one JSON value matching schema. It supports
@@ -292,7 +294,7 @@ func normNum(v any) any {
 
 func show(v any) string {
 	b, _ := json.Marshal(v)
-	return short(string(b), 60)
+	return clip.String(string(b), 60)
 }
 
 func checkRegex(pattern, text string) error {
@@ -301,7 +303,7 @@ func checkRegex(pattern, text string) error {
 		return fmt.Errorf("%w: regex %q: %v", ErrBadRequest, pattern, err)
 	}
 	if !re.MatchString(text) {
-		return fmt.Errorf("%w: output %q does not match %q", ErrBadOutput, short(text, 80), pattern)
+		return fmt.Errorf("%w: output %q does not match %q", ErrBadOutput, clip.String(text, 80), pattern)
 	}
 	return nil
 }

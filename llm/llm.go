@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ponder-go/ponder/internal/clip"
 )
 
 // Role of a chat message.
@@ -183,12 +185,12 @@ func (c *Constraint) Check(text string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("output %q is not one of the choices %q", short(text, 80), c.Choices)
+		return fmt.Errorf("output %q is not one of the choices %q", clip.String(text, 80), c.Choices)
 	case ConstraintRegex:
 		return checkRegex(c.Regex, text)
 	case ConstraintSpan:
 		if text == "" || !strings.Contains(c.Source, text) {
-			return fmt.Errorf("%w: output %q is not a span of the source text", ErrBadOutput, short(text, 80))
+			return fmt.Errorf("%w: output %q is not a span of the source text", ErrBadOutput, clip.String(text, 80))
 		}
 	}
 	return nil
@@ -280,10 +282,3 @@ type ModelFunc func(ctx context.Context, req Request) (*Response, error)
 
 // Generate calls f.
 func (f ModelFunc) Generate(ctx context.Context, req Request) (*Response, error) { return f(ctx, req) }
-
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}

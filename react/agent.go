@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/trace"
@@ -205,7 +206,7 @@ func (r *run) act(ctx context.Context, st *Step) error {
 		r.seen[key]++
 		if n >= 2 {
 			st.Observation = "Error: this exact action was already run " + fmt.Sprint(n) + " times."
-			return fmt.Errorf("react: %w: %s[%s]", ErrLoop, st.Action, short(st.Input, 60))
+			return fmt.Errorf("react: %w: %s[%s]", ErrLoop, st.Action, clip.String(st.Input, 60))
 		}
 		st.Observation = "You already ran this exact action; its result is in an earlier Observation. Use it, or do something different."
 		return nil

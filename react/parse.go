@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/ponder-go/ponder/internal/clip"
 )
 
 // Parsed is one model turn in the text format.
@@ -174,7 +176,7 @@ func parseAction(s string) (name, input string, final bool, err error) {
 	}
 	name = toolNameRE.FindString(line)
 	if name == "" {
-		return "", "", false, fmt.Errorf("%w: cannot read a tool name in 'Action: %s'", ErrFormat, short(line, 60))
+		return "", "", false, fmt.Errorf("%w: cannot read a tool name in 'Action: %s'", ErrFormat, clip.String(line, 60))
 	}
 	after := strings.TrimSpace(line[len(name):])
 	switch {
@@ -245,11 +247,4 @@ func valueString(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/tools"
 )
@@ -153,7 +154,7 @@ func PrintStep(w io.Writer, s Step) {
 		return
 	}
 	if s.FormatError {
-		fmt.Fprintf(w, "(unreadable reply: %q)\n", short(s.Raw, 200))
+		fmt.Fprintf(w, "(unreadable reply: %q)\n", clip.String(s.Raw, 200))
 	}
 	if s.Action != "" {
 		fmt.Fprintf(w, "Action: %s[%s]\n", s.Action, s.Input)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/philippgille/chromem-go"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
 )
 
@@ -105,7 +106,7 @@ func (s *Store) embedFunc() chromem.EmbeddingFunc {
 			return nil, err
 		}
 		if len(v) != 1 || !nonZero(v[0]) {
-			return nil, fmt.Errorf("retrieval: embedder returned a zero or invalid vector for %q", short(text, 40))
+			return nil, fmt.Errorf("retrieval: embedder returned a zero or invalid vector for %q", clip.String(text, 40))
 		}
 		return v[0], nil
 	}
@@ -566,11 +567,4 @@ func (s *Store) Embeddings(ctx context.Context, ids []string) map[string][]float
 		}
 	}
 	return out
-}
-
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

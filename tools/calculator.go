@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/parser"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
 )
 
@@ -99,7 +101,7 @@ func (c *Calculator) Eval(input string) (float64, error) {
 	}
 	orig := strings.TrimSpace(input)
 	fail := func(format string, args ...any) (float64, error) {
-		return 0, fmt.Errorf("%w: %s in '%s'", ErrCalc, fmt.Sprintf(format, args...), shorten(orig, 80))
+		return 0, fmt.Errorf("%w: %s in '%s'", ErrCalc, fmt.Sprintf(format, args...), clip.String(orig, 80))
 	}
 	if orig == "" {
 		return fail("empty expression")
@@ -322,8 +324,7 @@ func (e *evaluator) call(name string, argNodes []ast.Node) (float64, error) {
 		if len(args) == 1 {
 			return math.Round(args[0]), nil
 		}
-		p := math.Pow(10, math.Round(args[1]))
-		return math.Round(args[0]*p) / p, nil
+		return roundDecimal(args[0], int(math.Round(args[1]))), nil
 	case "min", "max":
 		if len(args) == 0 {
 			return 0, fmt.Errorf("%s needs at least one argument", name)
@@ -341,22 +342,63 @@ func (e *evaluator) call(name string, argNodes []ast.Node) (float64, error) {
 	return 0, fmt.Errorf("unknown function %q", name)
 }
 
-// FormatNumber prints v for a model: integers without exponent or
-// separators, other values rounded to 6 decimal places (tiny values in
-// scientific notation).
-func FormatNumber(v float64) string {
-	switch {
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case math.Abs(v) < 1e-4 || math.Abs(v) >= 1e15:
-		return strconv.FormatFloat(v, 'g', 6, 64)
+// roundDecimal rounds x to digits decimal places the way people do on
+// paper: half away from zero on the decimal the number prints as
+// (round(1.005, 2) is 1.01, though the float 1.005 is 1.00499999...).
+func roundDecimal(x float64, digits int) float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) || digits > 15 || digits < -15 {
+		return x
 	}
-	return strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
+	if !ok {
+		return x
+	}
+	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(digits))), nil))
+	if digits >= 0 {
+		r.Mul(r, scale)
+	} else {
+		r.Quo(r, scale)
+	}
+	// Half away from zero: add ±1/2 and truncate.
+	half := big.NewRat(1, 2)
+	if r.Sign() < 0 {
+		half.Neg(half)
+	}
+	r.Add(r, half)
+	q := new(big.Int).Quo(r.Num(), r.Denom())
+	out := new(big.Rat).SetInt(q)
+	if digits >= 0 {
+		out.Quo(out, scale)
+	} else {
+		out.Mul(out, scale)
+	}
+	f, _ := out.Float64()
+	return f
 }
 
-func shorten(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// FormatNumber prints v for a model: integers in full without exponent or
+// separators (up to 1e21), other values rounded to 6 decimal places, tiny
+// and huge values in the shortest exact scientific form; never "-0".
+func FormatNumber(v float64) string {
+	if v == 0 {
+		return "0" // also -0
+	}
+	switch {
+	case v == math.Trunc(v) && math.Abs(v) < 1e21:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) < 1e-4 || math.Abs(v) >= 1e21:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	s := strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+	if s == "-0" {
+		return "0"
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/retrieval"
 )
 
@@ -65,7 +66,7 @@ func (w *WikiSearch) Retrieve(ctx context.Context, query string, k int) ([]retri
 		return nil, fmt.Errorf("wiki search: reading reply: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("wiki search: HTTP %d: %s", resp.StatusCode, shorten(strings.TrimSpace(string(body)), 200))
+		return nil, fmt.Errorf("wiki search: HTTP %d: %s", resp.StatusCode, clip.String(strings.TrimSpace(string(body)), 200))
 	}
 	var out struct {
 		Query struct {

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ponder-go/ponder/internal/clip"
 )
 
 // Span kinds used by Ponder's packages. Callers may use their own.
@@ -190,11 +192,11 @@ func (t *Tracer) WriteText(w io.Writer) error {
 			line := fmt.Sprintf("%s%s %s (%s)", strings.Repeat("  ", depth), s.Kind, s.Name, s.Duration().Round(time.Microsecond))
 			for _, k := range []string{"tokens", "input", "output", "answer"} {
 				if v, ok := s.Attrs[k]; ok {
-					line += fmt.Sprintf(" %s=%s", k, short(fmt.Sprint(v), 60))
+					line += fmt.Sprintf(" %s=%s", k, clip.String(strings.ReplaceAll(fmt.Sprint(v), "\n", `\n`), 60))
 				}
 			}
 			if s.Error != "" {
-				line += " ERROR: " + short(s.Error, 120)
+				line += " ERROR: " + clip.String(strings.ReplaceAll(s.Error, "\n", `\n`), 120)
 			}
 			if _, err := fmt.Fprintln(w, line); err != nil {
 				return err
@@ -206,12 +208,4 @@ func (t *Tracer) WriteText(w io.Writer) error {
 		return nil
 	}
 	return walk(0, 0)
-}
-
-func short(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", `\n`)
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

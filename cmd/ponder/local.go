@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/constrain"
@@ -73,9 +74,9 @@ func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer done()
-	var ids []int32
-	if err := json.NewDecoder(stdin).Decode(&ids); err != nil {
-		return fmt.Errorf("stdin: want a JSON array of token ids: %w", err)
+	ids, err := readTokenIDs(stdin)
+	if err != nil {
+		return err
 	}
 	b, err := tok.Decode(ids)
 	if err != nil {
@@ -83,6 +84,28 @@ func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	_, err = stdout.Write(b)
 	return err
+}
+
+// readTokenIDs reads exactly one JSON array of token ids: null, another
+// value or anything after the array is an error.
+func readTokenIDs(r io.Reader) ([]int32, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	trimmed := strings.TrimSpace(string(data))
+	if !strings.HasPrefix(trimmed, "[") {
+		return nil, fmt.Errorf("stdin: want a JSON array of token ids such as [15496, 995], got %q", clip.String(trimmed, 40))
+	}
+	dec := json.NewDecoder(strings.NewReader(trimmed))
+	var ids []int32
+	if err := dec.Decode(&ids); err != nil {
+		return nil, fmt.Errorf("stdin: want a JSON array of token ids: %w", err)
+	}
+	if dec.More() || dec.InputOffset() != int64(len(trimmed)) {
+		return nil, fmt.Errorf("stdin: unexpected text after the array of token ids: %q", clip.String(trimmed[dec.InputOffset():], 40))
+	}
+	return ids, nil
 }
 
 // openTokenizer opens -vocab, or the tokenizer of -model when given.

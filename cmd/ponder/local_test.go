@@ -149,3 +149,22 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Hardening (smaller): detokenize accepted null and trailing garbage.
+func TestDetokenizeRejectsNullAndGarbage(t *testing.T) {
+	for in, want := range map[string]string{
+		"null":              "want a JSON array",
+		"[15496, 995] junk": "unexpected text after the array",
+		"[1][2]":            "unexpected text after the array",
+		"{}":                "want a JSON array",
+	} {
+		withStdin(t, in)
+		_, errs, code := runCLI(t, "detokenize")
+		assert.Equal(t, 1, code, in)
+		assert.Contains(t, errs, want, in)
+	}
+	withStdin(t, " [15496, 995]\n")
+	out, errs, code := runCLI(t, "detokenize")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, "Hello world", out)
+}

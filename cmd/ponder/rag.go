@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ponder-go/ponder/backend"
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/retrieval"
 )
 
@@ -172,13 +173,7 @@ func openExisting(path string) (*retrieval.Store, error) {
 	return s, nil
 }
 
-func shortLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
+func shortLine(s string, n int) string { return clip.String(strings.Join(strings.Fields(s), " "), n) }
 
 func ragAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rag ask", flag.ContinueOnError)

@@ -25,6 +25,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/internal/par"
 	"github.com/ponder-go/ponder/llm"
 )
@@ -548,7 +549,7 @@ func classify(ctx context.Context, err error, status, attempt int) error {
 	case errors.As(err, &reqErr):
 		e.StatusCode = reqErr.HTTPStatusCode
 		if len(reqErr.Body) > 0 {
-			e.Err = fmt.Errorf("%s", strings.TrimSpace(short(string(reqErr.Body), 300)))
+			e.Err = fmt.Errorf("%s", strings.TrimSpace(clip.String(string(reqErr.Body), 300)))
 		}
 	}
 	if e.StatusCode == 0 {
@@ -605,11 +606,4 @@ func (h headerRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
-}
-
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
