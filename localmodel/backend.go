@@ -1,6 +1,7 @@
 package localmodel
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,21 +24,36 @@ type Backend struct {
 	// greedy, which small local models need most).
 	DefaultTemperature float64
 
+	// MatcherCache bounds the memory of compiled constraints kept for
+	// reuse (default 128 MB), least recently used first out.
+	MatcherCache int64
+
 	mu       sync.Mutex
 	index    *constrain.Index
-	matchers map[string]*constrain.Matcher // by constraint JSON: masks are reused across calls
+	matchers []cachedMatcher // least recently used first
+}
+
+// cachedMatcher is a compiled constraint kept by its JSON: its masks are
+// reused across calls.
+type cachedMatcher struct {
+	key string
+	m   *constrain.Matcher
 }
 
 // matcher compiles (or reuses) the matcher of a constraint.
 func (b *Backend) matcher(c *llm.Constraint) (*constrain.Matcher, error) {
-	key, err := json.Marshal(c)
+	keyb, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
+	key := string(keyb)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if m, ok := b.matchers[string(key)]; ok {
-		return m, nil
+	for i, e := range b.matchers {
+		if e.key == key {
+			b.matchers = append(append(b.matchers[:i:i], b.matchers[i+1:]...), e)
+			return e.m, nil
+		}
 	}
 	prog, err := constrain.Compile(c)
 	if err != nil {
@@ -46,11 +62,18 @@ func (b *Backend) matcher(c *llm.Constraint) (*constrain.Matcher, error) {
 	if b.index == nil {
 		b.index = b.Model.ConstraintIndex()
 	}
-	if b.matchers == nil || len(b.matchers) > 256 {
-		b.matchers = map[string]*constrain.Matcher{}
-	}
 	m := constrain.NewMatcher(prog, b.index, b.Model.StopToken())
-	b.matchers[string(key)] = m
+	b.matchers = append(b.matchers, cachedMatcher{key, m})
+	// Evict by the memory the matchers hold now (they grow as used).
+	limit := cmp.Or(b.MatcherCache, 128<<20)
+	var total int64
+	for _, e := range b.matchers {
+		total += e.m.Size()
+	}
+	for len(b.matchers) > 1 && total > limit {
+		total -= b.matchers[0].m.Size()
+		b.matchers = b.matchers[1:]
+	}
 	return m, nil
 }
 
@@ -116,6 +139,13 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 	}
 	if o.MaxTokens <= 0 {
 		o.MaxTokens = 256
+	}
+	if matcher != nil {
+		// Refuse what cannot fit: even the longest tokens cannot spell the
+		// shortest complete output within max_tokens.
+		if need := matcher.MinBytes(matcher.Start()); need > o.MaxTokens*matcher.MaxTokenBytes() {
+			return nil, &llm.Error{Kind: llm.ErrBadRequest, Backend: "local", Msg: fmt.Sprintf("the shortest output the constraint accepts is %d bytes; max_tokens %d cannot hold it", need, o.MaxTokens)}
+		}
 	}
 	if room := ctxLen - len(prompt); o.MaxTokens > room {
 		o.MaxTokens = room

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -170,4 +171,56 @@ func TestConstrainedBackendAndTemplates(t *testing.T) {
 	_, err = be.Generate(ctx, llm.Request{Messages: []llm.Message{llm.User("x")}, Constraint: &llm.Constraint{Kind: llm.ConstraintRegex, Regex: "("}})
 	assert.ErrorIs(t, err, llm.ErrBadRequest)
 	assert.True(t, strings.Contains(err.Error(), "missing closing )"), err.Error())
+}
+
+// Hardening #6: with a strict schema and a max_tokens that used to end
+// mid-value, the output is steered to finish and always parses; a budget no
+// output can fit is refused up front.
+func TestConstrainedOutputFinishesWithinBudget(t *testing.T) {
+	m := tinyModelCtx(t, 256)
+	b := &localmodel.Backend{Model: m, Name: "tiny"}
+	schema := json.RawMessage(`{"type":"object","properties":{"population":{"type":"integer"},"state":{"type":"string"},"coastal":{"type":"boolean"}},"required":["population","state","coastal"],"additionalProperties":false}`)
+	minimal := len(`{"population":0,"state":"","coastal":true}`)
+	for _, budget := range []int{minimal, minimal + 3, 60} {
+		for seed := int64(0); seed < 8; seed++ {
+			resp, err := b.Generate(context.Background(), llm.Request{Messages: []llm.Message{llm.User("Describe a state")},
+				MaxTokens: budget, Temperature: llm.Temp(1.5), Seed: llm.Seed(seed), Constraint: llm.JSONSchema("s", schema)})
+			require.NoError(t, err)
+			out := resp.Choices[0].Text
+			assert.NoError(t, llm.ValidateJSON(schema, []byte(out)), "budget %d seed %d: %q", budget, seed, out)
+		}
+	}
+	_, err := b.Generate(context.Background(), llm.Request{Messages: []llm.Message{llm.User("x")}, MaxTokens: 1,
+		Constraint: llm.JSONSchema("s", json.RawMessage(`{"const":"`+strings.Repeat("long text ", 30)+`"}`))})
+	assert.ErrorIs(t, err, llm.ErrBadRequest)
+	assert.ErrorContains(t, err, "max_tokens 1 cannot hold it")
+}
+
+// Hardening #2: a pattern whose automaton is huge is refused (400) instead
+// of growing the server by gigabytes, and the cache of compiled constraints
+// stays within its memory budget.
+func TestConstraintCachesAreBounded(t *testing.T) {
+	m := tinyModelCtx(t, 256)
+	b := &localmodel.Backend{Model: m, Name: "tiny", MatcherCache: 8 << 20}
+	for i := 0; i < 8; i++ {
+		s := fmt.Sprintf(`{"type":"string","pattern":"r%d(\\p{L}|\\p{N}|\\p{S}){1000}"}`, i)
+		_, err := b.Generate(context.Background(), llm.Request{Messages: []llm.Message{llm.User("x")}, MaxTokens: 250,
+			Constraint: llm.JSONSchema("s", json.RawMessage(s))})
+		require.Error(t, err)
+		assert.ErrorIs(t, err, llm.ErrBadRequest, "%v", err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < 12; i++ {
+		s := fmt.Sprintf(`{"type":"string","pattern":"q%d[a-z0-9 ]{0,120}"}`, i)
+		_, err := b.Generate(context.Background(), llm.Request{Messages: []llm.Message{llm.User("x")}, MaxTokens: 20,
+			Temperature: llm.Temp(1), Constraint: llm.JSONSchema("s", json.RawMessage(s))})
+		require.NoError(t, err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("12 distinct constraints: heap grew %d KB (cache budget 8 MB)", grown>>10)
+	assert.Less(t, grown, int64(16<<20))
 }

@@ -105,6 +105,9 @@ type sequence struct {
 	holdBack int
 	out      *Sample
 	usage    *llm.Usage
+	// left is the token budget remaining, the next token included: masks
+	// steer a constrained output to finish within it.
+	left int
 }
 
 // run decodes up to maxTok tokens: forced text where the constraint fixes
@@ -126,6 +129,7 @@ func (q *sequence) run(ctx context.Context, maxTok int) error {
 				break
 			}
 		} else {
+			q.left = maxTok - step
 			tok, lp, stop := q.choose()
 			if stop {
 				q.out.FinishReason = llm.FinishStop
@@ -135,6 +139,11 @@ func (q *sequence) run(ctx context.Context, maxTok int) error {
 				break
 			}
 			toks = []int32{tok}
+		}
+		if c := q.o.Constraint; c != nil {
+			if err := c.Err(); err != nil {
+				return &llm.Error{Kind: llm.ErrBadRequest, Backend: "local", Msg: "constraint", Err: err}
+			}
 		}
 		if err := q.flush(len(q.text) - q.holdBack); err != nil {
 			return err
@@ -191,7 +200,7 @@ func (q *sequence) choose() (tok int32, lp []float64, stop bool) {
 	var allowed func(int) bool
 	c := q.o.Constraint
 	if c != nil {
-		mask := c.Mask(q.cs)
+		mask := c.MaskWithin(q.cs, q.left)
 		if c.Accepting(q.cs) && onlyStop(mask, q.m.StopToken()) {
 			return 0, nil, true
 		}

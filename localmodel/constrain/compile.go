@@ -16,19 +16,79 @@ import (
 type Program struct {
 	n     *nfa
 	alive []bool // states from which an accepting state is reachable
+	// dist is, per state, the fewest bytes from it to acceptance.
+	dist  []int32
 	start int
 }
+
+// computeDistance finds, for every state, the fewest bytes that complete
+// the output (0-1 BFS backwards from the accepting states: epsilon moves
+// cost nothing, byte edges one).
+func (p *Program) computeDistance() {
+	n := p.n
+	const inf = int32(1 << 30)
+	p.dist = make([]int32, len(n.trans))
+	rev := make([][]int32, len(n.trans)) // byte edges backwards
+	revEps := make([][]int32, len(n.trans))
+	for s := range n.trans {
+		p.dist[s] = inf
+		for _, e := range n.trans[s] {
+			rev[e.to] = append(rev[e.to], int32(s))
+		}
+		for _, t := range n.eps[s] {
+			revEps[t] = append(revEps[t], int32(s))
+		}
+	}
+	// Level by level: a level's epsilon predecessors join it, its byte
+	// predecessors form the next one.
+	var cur []int32
+	for st, a := range n.accept {
+		if a {
+			p.dist[st] = 0
+			cur = append(cur, int32(st))
+		}
+	}
+	for level := int32(0); len(cur) > 0; level++ {
+		var next []int32
+		for i := 0; i < len(cur); i++ {
+			st := cur[i]
+			if p.dist[st] != level {
+				continue // reached more cheaply already
+			}
+			for _, t := range revEps[st] {
+				if p.dist[t] > level {
+					p.dist[t] = level
+					cur = append(cur, t)
+				}
+			}
+			for _, t := range rev[st] {
+				if p.dist[t] > level+1 {
+					p.dist[t] = level + 1
+					next = append(next, t)
+				}
+			}
+		}
+		cur = next
+	}
+}
+
+// MinBytes is the fewest bytes of output that satisfy the constraint.
+func (p *Program) MinBytes() int { return int(p.dist[p.start]) }
 
 // Compile turns a constraint into a Program.
 func Compile(c *llm.Constraint) (*Program, error) {
 	n := &nfa{}
 	f, err := n.constraint(c, "")
+	if err == nil && n.full {
+		err = fmt.Errorf("%w: the automaton needs more than %d states (a long repetition of a large character class?)", ErrTooComplex, MaxNFAStates)
+	}
 	if err != nil {
 		return nil, err
 	}
 	n.accept[f.out] = true
 	p := &Program{n: n, start: f.in}
 	p.computeAlive()
+	p.computeDistance()
 	if !p.alive[p.start] {
 		return nil, fmt.Errorf("constrain: the constraint accepts no output at all")
 	}
@@ -61,15 +121,7 @@ func (n *nfa) constraint(c *llm.Constraint, where string) (frag, error) {
 		}
 		return n.alt(fs...), nil
 	case llm.ConstraintJSONSchema:
-		pattern, err := SchemaRegex(c.Schema)
-		if err != nil {
-			return frag{}, err
-		}
-		re, err := parseRegex(pattern)
-		if err != nil {
-			return frag{}, err
-		}
-		return n.regex(re)
+		return n.schemaNFA(c.Schema)
 	case llm.ConstraintTemplate:
 		var fs []frag
 		for i, seg := range c.Segments {

@@ -101,7 +101,7 @@ func TestRegexAgreesWithGoRegexp(t *testing.T) {
 	assert.ErrorContains(t, err, "missing closing )")
 }
 
-func TestSchemaRegex(t *testing.T) {
+func TestSchema(t *testing.T) {
 	schema := `{"type":"object","properties":{"name":{"type":"string","maxLength":5},"age":{"type":"integer"},"tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":2},"ok":{"type":"boolean"},"pet":{"type":"object","properties":{"kind":{"const":"cat"}},"required":["kind"],"additionalProperties":false}},"required":["name","age"],"additionalProperties":false}`
 	p, err := Compile(&llm.Constraint{Kind: llm.ConstraintJSONSchema, Schema: json.RawMessage(schema)})
 	require.NoError(t, err)
@@ -118,7 +118,7 @@ func TestSchemaRegex(t *testing.T) {
 		assert.False(t, accepts(t, p, bad), bad)
 	}
 	for _, s := range []string{`{"type":"object","properties":{"a":{"anyOf":[]}}}`, `{"type":"object","additionalProperties":true}`, `{"type":"array"}`, `{"properties":{}}`} {
-		_, err := SchemaRegex([]byte(s))
+		_, err := Compile(llm.JSONSchema("x", json.RawMessage(s)))
 		assert.ErrorIs(t, err, ErrUnsupported, s)
 	}
 }

@@ -3,6 +3,7 @@ package constrain
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -17,9 +18,10 @@ type Vocab interface {
 // mask computation can walk it like a trie: tokens sharing a prefix share
 // the automaton steps over it, and a dead prefix skips them all.
 type Index struct {
-	size  int
-	order []int32  // ids sorted by bytes (special tokens left out)
-	toks  [][]byte // bytes by position in order
+	size   int
+	maxLen int      // longest token in bytes
+	order  []int32  // ids sorted by bytes (special tokens left out)
+	toks   [][]byte // bytes by position in order
 	// skip[i] is the first position after i whose token does not start
 	// with toks[i] (the end of i's subtree).
 	skip []int32
@@ -41,6 +43,7 @@ func NewIndex(v Vocab, special ...int32) *Index {
 	ix.toks = make([][]byte, len(ix.order))
 	for i, id := range ix.order {
 		ix.toks[i] = v.Token(id)
+		ix.maxLen = max(ix.maxLen, len(ix.toks[i]))
 	}
 	ix.skip = make([]int32, len(ix.order))
 	for i := len(ix.order) - 1; i >= 0; i-- {
@@ -63,7 +66,14 @@ type Matcher struct {
 	mu     sync.Mutex
 	states []*dstate
 	byKey  map[string]int32
+	// bytes approximates the memory the lazy DFA holds; past budget new
+	// states fail with ErrTooComplex (reported by Err).
+	bytes, budget int64
+	err           error
 }
+
+// DefaultBudget bounds one matcher's lazily built states and masks.
+const DefaultBudget = 64 << 20
 
 // Dead is the state after a byte the constraint cannot accept.
 const Dead = -1
@@ -71,16 +81,21 @@ const Dead = -1
 type dstate struct {
 	set    []int32
 	accept bool
+	dist   int32      // fewest bytes to acceptance
 	next   [256]int32 // -2: not computed yet
 	mask   []uint64
-	forced []byte
-	fDone  bool
+	// maxNextDist is the largest dist of a state an allowed token leads
+	// to; within caches masks for a remaining budget below it.
+	maxNextDist int32
+	within      map[int32][]uint64
+	forced      []byte
+	fDone       bool
 }
 
 // NewMatcher prepares matching p over the indexed vocabulary; eot is the
 // end-of-text token, allowed exactly when the output so far is complete.
 func NewMatcher(p *Program, ix *Index, eot int32) *Matcher {
-	m := &Matcher{prog: p, ix: ix, eot: eot, byKey: map[string]int32{}}
+	m := &Matcher{prog: p, ix: ix, eot: eot, byKey: map[string]int32{}, budget: DefaultBudget}
 	m.state(m.closure([]int32{int32(p.start)}))
 	return m
 }
@@ -119,7 +134,13 @@ func (m *Matcher) state(set []int32) int32 {
 	if id, ok := m.byKey[string(key)]; ok {
 		return id
 	}
-	d := &dstate{set: set}
+	if m.budget > 0 && m.bytes > m.budget {
+		if m.err == nil {
+			m.err = fmt.Errorf("%w: its automaton outgrew %d MB while matching", ErrTooComplex, m.budget>>20)
+		}
+		return Dead
+	}
+	d := &dstate{set: set, dist: 1 << 30}
 	for i := range d.next {
 		d.next[i] = -2
 	}
@@ -127,12 +148,49 @@ func (m *Matcher) state(set []int32) int32 {
 		if m.prog.n.accept[s] {
 			d.accept = true
 		}
+		d.dist = min(d.dist, m.prog.dist[s])
 	}
+	m.bytes += int64(len(key)) + int64(len(set))*4 + 1100
 	id := int32(len(m.states))
 	m.states = append(m.states, d)
 	m.byKey[string(key)] = id
 	return id
 }
+
+// SetBudget bounds the memory of the states and masks this matcher builds
+// (0: no bound).
+func (m *Matcher) SetBudget(bytes int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.budget = bytes
+}
+
+// Err reports why matching stopped (ErrTooComplex), or nil.
+func (m *Matcher) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
+// Size approximates the memory the matcher holds, in bytes.
+func (m *Matcher) Size() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bytes + int64(len(m.prog.n.trans))*64
+}
+
+// MinBytes is the fewest bytes that complete an output from state s.
+func (m *Matcher) MinBytes(s int32) int {
+	if s < 0 {
+		return 1 << 30
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int(m.states[s].dist)
+}
+
+// MaxTokenBytes is the longest token of the vocabulary.
+func (m *Matcher) MaxTokenBytes() int { return m.ix.maxLen }
 
 // Start is the initial state.
 func (m *Matcher) Start() int32 { return 0 }
@@ -233,12 +291,85 @@ func (m *Matcher) Mask(s int32) []uint64 {
 		}
 		id := ix.order[i]
 		mask[id/64] |= 1 << (id % 64)
+		d.maxNextDist = max(d.maxNextDist, m.states[cur].dist)
 		i++
 	}
 	if d.accept && m.eot >= 0 {
 		mask[m.eot/64] |= 1 << (m.eot % 64)
 	}
 	d.mask = mask
+	m.bytes += int64(len(mask)) * 8
+	return mask
+}
+
+// MaskWithin is Mask for an output that must be complete within budget
+// more tokens (this one included): it allows only tokens after which the
+// constraint can still be completed, counting one token per byte (every
+// byte is a token of a byte-level vocabulary), so the output is whole
+// whenever max_tokens allowed any complete value. Where no token keeps that
+// guarantee it allows those that bring completion closest: the shortest
+// way to a complete value.
+func (m *Matcher) MaskWithin(s int32, budget int) []uint64 {
+	full := m.Mask(s)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := m.states[s]
+	left := int32(min(budget-1, 1<<29))
+	if left >= d.maxNextDist {
+		return full
+	}
+	if w, ok := d.within[left]; ok {
+		return w
+	}
+	ix := m.ix
+	mask := make([]uint64, len(full))
+	best := int32(1 << 30)
+	var bestIDs []int32
+	for i := 0; i < len(ix.order); i++ {
+		id := ix.order[i]
+		if !Allowed(full, id) {
+			continue
+		}
+		cur := s
+		for _, b := range ix.toks[i] {
+			if cur = m.step(cur, b); cur < 0 {
+				break
+			}
+		}
+		if cur < 0 {
+			continue
+		}
+		dist := m.states[cur].dist
+		if dist <= left {
+			mask[id/64] |= 1 << (id % 64)
+		}
+		switch {
+		case dist < best:
+			best, bestIDs = dist, append(bestIDs[:0], id)
+		case dist == best:
+			bestIDs = append(bestIDs, id)
+		}
+	}
+	empty := true
+	for _, w := range mask {
+		if w != 0 {
+			empty = false
+			break
+		}
+	}
+	if empty && !d.accept {
+		for _, id := range bestIDs {
+			mask[id/64] |= 1 << (id % 64)
+		}
+	}
+	if d.accept && m.eot >= 0 {
+		mask[m.eot/64] |= 1 << (m.eot % 64)
+	}
+	if d.within == nil {
+		d.within = map[int32][]uint64{}
+	}
+	d.within[left] = mask
+	m.bytes += int64(len(mask)) * 8
 	return mask
 }
 

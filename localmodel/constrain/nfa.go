@@ -22,7 +22,18 @@ type nfa struct {
 	trans  [][]edge // per state: byte-range transitions
 	eps    [][]int  // per state: epsilon moves
 	accept []bool
+	// full is set once the NFA passes MaxNFAStates; Compile reports it.
+	full bool
 }
+
+// MaxNFAStates bounds a compiled constraint (about 20 MB of automaton):
+// a pattern such as (\p{L}|\p{N}){1000} is refused with ErrTooComplex
+// instead of growing without limit.
+const MaxNFAStates = 300_000
+
+// ErrTooComplex is returned for a constraint whose automaton would exceed
+// the compile or matching budget.
+var ErrTooComplex = fmt.Errorf("constraint too complex")
 
 type edge struct {
 	lo, hi byte
@@ -30,6 +41,10 @@ type edge struct {
 }
 
 func (n *nfa) add() int {
+	if len(n.trans) >= MaxNFAStates {
+		n.full = true
+		return len(n.trans) - 1 // a valid state; Compile fails anyway
+	}
 	n.trans = append(n.trans, nil)
 	n.eps = append(n.eps, nil)
 	n.accept = append(n.accept, false)
@@ -222,32 +237,7 @@ func (n *nfa) regex(re *syntax.Regexp) (frag, error) {
 		if re.Min > maxRepeat || re.Max > maxRepeat {
 			return frag{}, fmt.Errorf("%w: repetition {%d,%d} above %d", ErrUnsupported, re.Min, re.Max, maxRepeat)
 		}
-		var fs []frag
-		for i := 0; i < re.Min; i++ {
-			f, err := n.regex(re.Sub[0])
-			if err != nil {
-				return frag{}, err
-			}
-			fs = append(fs, f)
-		}
-		if re.Max < 0 {
-			star := &syntax.Regexp{Op: syntax.OpStar, Sub: re.Sub}
-			f, err := n.regex(star)
-			if err != nil {
-				return frag{}, err
-			}
-			fs = append(fs, f)
-		} else {
-			for i := re.Min; i < re.Max; i++ {
-				q := &syntax.Regexp{Op: syntax.OpQuest, Sub: re.Sub}
-				f, err := n.regex(q)
-				if err != nil {
-					return frag{}, err
-				}
-				fs = append(fs, f)
-			}
-		}
-		return n.concat(fs...), nil
+		return n.repeat(func() (frag, error) { return n.regex(re.Sub[0]) }, re.Min, re.Max, re.Max >= 0)
 	case syntax.OpNoMatch:
 		return frag{n.add(), n.add()}, nil
 	}
@@ -268,5 +258,5 @@ func parseRegex(pattern string) (*syntax.Regexp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("constrain: regex %q: %w", pattern, err)
 	}
-	return re.Simplify(), nil
+	return re, nil // not Simplify: n.regex expands {n,m} itself, under the state budget
 }
