@@ -311,3 +311,27 @@ func TestServerLimits(t *testing.T) {
 	assert.Equal(t, 504, code, out)
 	assert.Contains(t, errMsg(out), "per-request limit")
 }
+
+// FuzzRequest: any body to the chat endpoint gets a JSON answer with a 2xx
+// or 4xx status, never a 5xx or a panic.
+func FuzzRequest(f *testing.F) {
+	for _, b := range []string{`{"messages":[{"role":"user","content":"x"}],"max_tokens":2}`,
+		`{"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"n":2,"max_tokens":2,"stop":["a"]}`,
+		`{"messages":[{"role":"user","content":"x"}],"max_tokens":3,"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"enum":["yes","no"]}}}}`,
+		`{"messages":[{"role":"user","content":"x"}],"max_tokens":2,"logprobs":true,"top_logprobs":3}`,
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"auto"}`} {
+		f.Add(b)
+	}
+	s := New(tinyBackend(f), Config{MaxTokens: 8, MaxBodyBytes: 8192})
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body))
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body.String())
+		}
+		if w.Header().Get("Content-Type") == "application/json" && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("invalid JSON body for %q: %s", body, w.Body.String())
+		}
+	})
+}

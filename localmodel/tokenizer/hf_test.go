@@ -179,3 +179,18 @@ func quadraticBPE(t *BPE, word string) []int32 {
 	}
 	return syms
 }
+
+// FuzzParseHF: any tokenizer.json loads or fails with an error, and what
+// loads encodes and decodes without panicking.
+func FuzzParseHF(f *testing.F) {
+	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"}}`))
+	f.Add([]byte(`{"normalizer":{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},{"type":"Replace","pattern":{"String":" "},"content":"▁"}]},"model":{"type":"BPE","vocab":{"<unk>":0,"▁a":1,"<0x41>":2},"byte_fallback":true,"unk_token":"<unk>","merges":[["▁","a"]]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tok, err := ParseHF(data)
+		if err != nil {
+			return
+		}
+		ids := tok.EncodeSpecial("Hello, wörld 42 <s>")
+		_, _ = tok.Decode(ids)
+	})
+}
