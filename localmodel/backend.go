@@ -77,6 +77,37 @@ func (b *Backend) matcher(c *llm.Constraint) (*constrain.Matcher, error) {
 	return m, nil
 }
 
+// Preflight checks a request before it waits for a generation slot: it
+// compiles the constraint, renders and tokenizes the prompt and checks it
+// fits the context, so a bad or oversized request is refused without
+// holding a slot (ponder serve calls it first).
+func (b *Backend) Preflight(ctx context.Context, req llm.Request) error {
+	if req.Constraint != nil {
+		if _, err := b.matcher(req.Constraint); err != nil {
+			kind := llm.ErrBadRequest
+			if errors.Is(err, constrain.ErrUnsupported) {
+				kind = llm.ErrUnsupported
+			}
+			return &llm.Error{Kind: kind, Backend: "local", Msg: "constraint " + constrain.Describe(req.Constraint), Err: err}
+		}
+	}
+	if len(req.Tools) > 0 && req.ToolChoice != "none" && b.Model.ToolTemplate() == nil {
+		return &llm.Error{Kind: llm.ErrUnsupported, Backend: "local", Msg: "native function calling needs a model whose chat template calls tools (Qwen2.5/Qwen3, Llama 3.1+); use the text-mode agent"}
+	}
+	var tools []llm.ToolSpec
+	if b.Model.ToolTemplate() != nil && req.ToolChoice != "none" {
+		tools = req.Tools
+	}
+	prompt, err := b.Model.EncodeChat(req.Messages, tools)
+	if err != nil {
+		return &llm.Error{Kind: llm.ErrBadRequest, Backend: "local", Msg: "chat template", Err: err}
+	}
+	if ctxLen := b.Model.ContextLength(); len(prompt) >= ctxLen {
+		return &llm.Error{Kind: llm.ErrContextLength, Backend: "local", Msg: fmt.Sprintf("prompt of %d tokens does not fit the context of %d", len(prompt), ctxLen)}
+	}
+	return ctx.Err()
+}
+
 // Generate implements llm.Model.
 func (b *Backend) Generate(ctx context.Context, req llm.Request) (*llm.Response, error) {
 	return b.Stream(ctx, req, nil)

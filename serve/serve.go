@@ -482,7 +482,21 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 
 var idSeq atomic.Int64
 
+// preflighter is a model that can check a request before generating (the
+// local backend tokenizes it and compiles its constraint).
+type preflighter interface {
+	Preflight(ctx context.Context, req llm.Request) error
+}
+
 func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c common, chat bool) {
+	// Refuse what cannot run before taking a generation slot: an oversized
+	// prompt or a bad constraint must not make other clients wait.
+	if p, ok := s.model.(preflighter); ok {
+		if err := p.Preflight(r.Context(), req); err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
 	if !s.acquire(w, r) {
 		return
 	}

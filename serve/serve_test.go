@@ -335,3 +335,20 @@ func FuzzRequest(f *testing.F) {
 		}
 	})
 }
+
+// Hardening #1: a prompt too long for the context is refused before it
+// takes a slot: with the only slot busy it gets its 400 at once, not a 429
+// (two abandoned 100 KB requests used to hold every slot for 30 s).
+func TestOversizedPromptNeverTakesASlot(t *testing.T) {
+	s, hs := start(t, Config{MaxConcurrent: 1, QueueWait: 50 * time.Millisecond, MaxBodyBytes: 1 << 20, MaxTokens: 250})
+	s.slots <- struct{}{} // the only slot is busy
+	defer func() { <-s.slots }()
+	long := strings.Repeat("abcdefghij", 10000) // 100 KB without a space
+	code, out, _ := post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"`+long+`"}],"max_tokens":5}`)
+	assert.Equal(t, 400, code)
+	assert.Equal(t, "context_length_exceeded", out["error"].(map[string]any)["code"])
+	code, out, _ = post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"x"}],"max_tokens":5,"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"enum":[]}}}}`)
+	assert.Equal(t, 400, code, out)
+	code, _, _ = post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"x"}],"max_tokens":5}`)
+	assert.Equal(t, 429, code, "a valid request waits for the busy slot")
+}
