@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/react"
@@ -32,8 +33,8 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: ponder agent [-tools calculator,search] [-native] [-backend auto|openai|local] [-trace FILE] \"question\"")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	q := question(fs.Args())
 	if q == "" {

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/chain"
@@ -32,8 +33,8 @@ func ask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: ponder ask [-cot] [-n N] [-backend auto|openai|local] [-model M] [-trace FILE] \"question\"")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	q := question(fs.Args())
 	if q == "" {

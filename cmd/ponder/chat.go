@@ -5,10 +5,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
@@ -33,8 +34,8 @@ func chatCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: ponder chat [-model FILE.gguf|ollama:NAME[:TAG]] [-backend auto|openai|local] [-system TEXT]\n"+chatHelp)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if backend.Bundled(*be, *model) {
 		return errors.New("the bundled agent model is not a chat model: give -model FILE.gguf (or ollama:NAME), or set OPENAI_API_KEY / OPENAI_BASE_URL for a server")

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
@@ -64,22 +65,27 @@ func evalSets(n int, seed uint64) ([]evalSet, error) {
 }
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = []string{"react", "-h"}
+	}
 	if len(args) == 0 || args[0] != "react" {
 		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-tiny] [-constrained=true|false|both] [-vote 5] [-n 300] [-v]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("eval react", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	be := fs.String("backend", "local", "model backend: auto, openai or local")
+	be := fs.String("backend", "auto", "model backend: auto, openai or local")
 	model := fs.String("model", "", "model name or local checkpoint (default: the bundled model)")
 	constrained := fs.String("constrained", "both", "true, false or both (columns for each)")
-	n := fs.Int("n", 100, "questions per set")
+	n := fs.Int("questions", 100, "questions per set")
+	fs.IntVar(n, "n", 100, "same as -questions")
+	_ = fs.MarkHidden("n")
 	seed := fs.Uint64("seed", 1001, "seed of the held-out world and the questions (training used 1)")
 	verbose := fs.Bool("v", false, "print each failure")
 	votes := fs.Int("vote", 5, "add a column: self-consistency over this many sampled constrained runs (0: none)")
 	tiny := fs.Bool("tiny", false, "run the agent the way the tiny model was trained (no system prompt, one passage per search, its vocabulary); default: on for the bundled model, so a checkpoint of 'ponder train react-tiny' needs -tiny")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parse(fs, args[1:]); err != nil {
+		return err
 	}
 	m, err := backend.Open(*be, *model)
 	if err != nil {

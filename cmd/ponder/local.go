@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
@@ -22,8 +23,8 @@ import (
 func init() {
 	register("tokenize", "print the token ids of stdin as a JSON array (-vocab gpt2|tokenizer.json, or -model FILE)", tokenize)
 	register("detokenize", "read a JSON array of token ids on stdin and write the decoded bytes", detokenize)
-	register("logits", "print the logits at every position of -tokens as JSON (-weights FILE)", logits)
-	register("generate", "generate text with a local checkpoint (-weights FILE)", generate)
+	register("logits", "print the logits at every position of -tokens as JSON (-model FILE)", logits)
+	register("generate", "generate text with a local model (-model FILE.gguf, ollama:NAME or a GPT-2 checkpoint)", generate)
 }
 
 // stdin is replaceable in tests.
@@ -35,8 +36,8 @@ func tokenize(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	vocab := fs.String("vocab", "gpt2", "gpt2, a Hugging Face tokenizer.json or a Ponder tokenizer file")
 	model := fs.String("model", "", "use this model file's tokenizer (GGUF, Ponder) instead of -vocab")
 	special := fs.Bool("special", false, "encode special-token text (<|endoftext|>, <|im_start|>...) as its id")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	tok, done, err := openTokenizer(*vocab, *model)
 	if err != nil {
@@ -66,8 +67,8 @@ func detokenize(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	vocab := fs.String("vocab", "gpt2", "gpt2, a Hugging Face tokenizer.json or a Ponder tokenizer file")
 	model := fs.String("model", "", "use this model file's tokenizer (GGUF, Ponder) instead of -vocab")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	tok, done, err := openTokenizer(*vocab, *model)
 	if err != nil {
@@ -144,13 +145,14 @@ func logits(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("logits", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weights := fs.String("weights", "", "checkpoint file")
-	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder (same as -weights)")
+	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder")
+	_ = fs.MarkHidden("weights") // the older name of -model
 	tokens := fs.String("tokens", "", "comma-separated token ids")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if *weights == "" || *tokens == "" {
-		fmt.Fprintln(stderr, "usage: ponder logits -weights FILE -tokens 1,2,3")
+		fmt.Fprintln(stderr, "usage: ponder logits -model FILE -tokens 1,2,3")
 		return errUsage
 	}
 	ids, err := parseTokens(*tokens)
@@ -178,8 +180,11 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weights := fs.String("weights", "", "checkpoint file")
-	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder (same as -weights)")
-	n := fs.Int("n", 64, "tokens to generate")
+	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder")
+	_ = fs.MarkHidden("weights") // the older name of -model
+	n := fs.Int("max-tokens", 64, "tokens to generate at most")
+	fs.IntVar(n, "n", 64, "same as -max-tokens")
+	_ = fs.MarkHidden("n")
 	temp := fs.Float64("temperature", 0, "sampling temperature (0: greedy)")
 	topP := fs.Float64("top-p", 1, "nucleus sampling mass")
 	topK := fs.Int("top-k", 0, "sample among the k most likely tokens (0: all)")
@@ -187,8 +192,8 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	regex := fs.String("regex", "", "constrain the output to match this regular expression")
 	schemaFile := fs.String("json-schema", "", "constrain the output to JSON valid for the schema in `FILE`")
 	choices := fs.String("choices", "", "constrain the output to one of these comma-separated strings")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	prompt := question(fs.Args())
 	var c *llm.Constraint
@@ -205,7 +210,7 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		c = &llm.Constraint{Kind: llm.ConstraintChoice, Choices: strings.Split(*choices, ",")}
 	}
 	if *weights == "" {
-		fmt.Fprintln(stderr, "usage: ponder generate -weights FILE [-n 64] [-temperature T] [-top-p P] [-seed S] \"prompt\"")
+		fmt.Fprintln(stderr, "usage: ponder generate -model FILE [-max-tokens 64] [-temperature T] [-top-p P] [-seed S] \"prompt\"")
 		return errUsage
 	}
 	m, err := loadWithTokenizer(*weights)

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/localmodel/ollama"
 )
@@ -17,8 +18,8 @@ func init() {
 func modelsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("models", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	dir, err := ollama.Dir()
 	if err != nil {

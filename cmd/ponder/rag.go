@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/internal/clip"
@@ -28,6 +29,10 @@ func rag(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, ragUsage)
 		return errUsage
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stdout, ragUsage+"\n\nRun 'ponder rag SUBCOMMAND -h' (or 'ponder help rag SUBCOMMAND') for its flags.")
+		return errHelp
 	}
 	switch args[0] {
 	case "ingest":
@@ -67,8 +72,8 @@ func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	db := fs.String("db", "", "store file (created if missing)")
 	chunk := fs.Int("chunk", 200, "max words per chunk")
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait while another ingest writes the same store")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if *db == "" || fs.NArg() == 0 {
 		fmt.Fprintln(stderr, ragUsage)
@@ -128,8 +133,8 @@ func ragQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	k := fs.Int("k", 5, "results")
 	mode := fs.String("mode", "hybrid", "hybrid, relative (hybrid with relative-score fusion), vector, bm25 or mmr")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	q := question(fs.Args())
 	if *db == "" || q == "" {
@@ -182,8 +187,8 @@ func ragAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	k := fs.Int("k", 5, "passages")
 	be := fs.String("backend", "auto", "model backend: auto, openai or local")
 	model := fs.String("model", "", "model name")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	q := question(fs.Args())
 	if *db == "" || q == "" {
@@ -226,8 +231,8 @@ func ragEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	k := fs.Int("k", 10, "largest cut-off for recall")
 	mode := fs.String("mode", "all", "hybrid, relative, vector, bm25, mmr or all")
 	chunk := fs.Int("chunk", 400, "max words per chunk")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if *corpusPath == "" || *queriesPath == "" || *qrelsPath == "" {
 		fmt.Fprintln(stderr, ragUsage)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -11,19 +10,22 @@ import (
 	"path/filepath"
 	"time"
 
+	flag "github.com/spf13/pflag"
+
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/serve"
 )
 
 func init() {
-	register("serve", "serve a local checkpoint over an OpenAI-compatible HTTP API (-weights FILE)", serveCmd)
+	register("serve", "serve a local model over an OpenAI-compatible HTTP API (-model FILE)", serveCmd)
 }
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	weights := fs.String("weights", "", "checkpoint file (llm.c, Hugging Face safetensors or Ponder format)")
-	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder (same as -weights)")
+	fs.StringVar(weights, "model", "", "model file: GGUF (Llama, Qwen2, Qwen3), llm.c, Hugging Face GPT-2 safetensors or Ponder")
+	_ = fs.MarkHidden("weights") // the older name of -model
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	token := fs.String("token", "", "require this bearer token")
 	maxConc := fs.Int("max-concurrent", 2, "requests generating at once; others queue, then get 429")
@@ -31,11 +33,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	queue := fs.Duration("queue", 2*time.Second, "how long a request may wait for a slot")
 	maxTotal := fs.Int("max-total-tokens", 4096, "largest n × max_tokens of one request")
 	timeout := fs.Duration("request-timeout", 5*time.Minute, "longest generation of one request")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if *weights == "" {
-		fmt.Fprintln(stderr, "usage: ponder serve -weights FILE [-addr 127.0.0.1:8080] [-token T]")
+		fmt.Fprintln(stderr, "usage: ponder serve -model FILE [-addr 127.0.0.1:8080] [-token T]")
 		return errUsage
 	}
 	m, err := loadWithTokenizer(*weights)

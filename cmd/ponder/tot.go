@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	flag "github.com/spf13/pflag"
+
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/tot/game24"
-	"github.com/ponder-go/ponder/tot/game24/game24test"
+	"github.com/ponder-go/ponder/tot/game24/sim"
 )
 
 func init() {
@@ -18,6 +19,9 @@ func init() {
 }
 
 func totCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = []string{"game24", "-h"}
+	}
 	if len(args) == 0 || args[0] != "game24" {
 		fmt.Fprintln(stderr, "usage: ponder tot game24 [-puzzle \"4 9 10 13\" | -file F -n N] [-methods io,cot,cot-sc,tot-b1,tot-b5] [-backend auto|openai|local|sim] [-html FILE]")
 		return errUsage
@@ -26,14 +30,16 @@ func totCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	puzzle := fs.String("puzzle", "", `one puzzle, e.g. "4 9 10 13"`)
 	file := fs.String("file", "", "puzzles, one per line or the ToT CSV layout")
-	n := fs.Int("n", 10, "puzzles taken from -file (evenly spread)")
+	n := fs.Int("puzzles", 10, "puzzles taken from -file (evenly spread)")
+	fs.IntVar(n, "n", 10, "same as -puzzles")
+	_ = fs.MarkHidden("n")
 	methods := fs.String("methods", strings.Join(game24.Methods, ","), "methods to compare")
 	be := fs.String("backend", "auto", "model backend: auto, openai, local or sim (a simulated model)")
 	model := fs.String("model", "", "model name")
 	skill := fs.Float64("skill", 0.7, "with -backend sim: chance each simulated step is right")
 	htmlOut := fs.String("html", "", "write the ToT tree of the first puzzle to `FILE`")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parse(fs, args[1:]); err != nil {
+		return err
 	}
 	puzzles, err := game24.Load(*puzzle, *file, *n)
 	if err != nil {
@@ -41,11 +47,7 @@ func totCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var m llm.Model
 	if *be == "sim" {
-		var stop func()
-		if m, stop, err = game24test.Serve(*skill); err != nil {
-			return err
-		}
-		defer stop()
+		m = sim.New(*skill) // in process: the CLI links no test server
 	} else if m, err = backend.Open(*be, *model); err != nil {
 		return err
 	}

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/localmodel/gpt2"
 	"github.com/ponder-go/ponder/localmodel/tokenizer"
@@ -23,6 +24,9 @@ func init() {
 var TinyConfig = gpt2.Config{MaxSeq: 512, Layers: 4, Heads: 4, Channels: 128}
 
 func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = []string{"react-tiny", "-h"}
+	}
 	if len(args) == 0 || args[0] != "react-tiny" {
 		fmt.Fprintln(stderr, "usage: ponder train react-tiny -out FILE [-traces N] [-steps N] [-minutes M] [-seed S]")
 		return errUsage
@@ -41,8 +45,8 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	layers := fs.Int("layers", TinyConfig.Layers, "transformer layers")
 	channels := fs.Int("channels", TinyConfig.Channels, "channels")
 	initFrom := fs.String("init", "", "start from this checkpoint's weights and tokenizer (Ponder format) with a fresh optimizer and schedule; give a new -seed for new data")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	if err := parse(fs, args[1:]); err != nil {
+		return err
 	}
 	if *out == "" {
 		fs.Usage()
