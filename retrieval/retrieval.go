@@ -4,8 +4,11 @@ package retrieval
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/ponder-go/ponder/internal/clip"
 )
 
 // Document is a unit of text to retrieve: a whole document or a chunk of one.
@@ -24,6 +27,19 @@ type Result struct {
 	Score float64 `json:"score"`
 	// Embedding is the stored vector, when the retriever has it.
 	Embedding []float32 `json:"-"`
+}
+
+// String shows a result for people: id, score, title and the start of the
+// text (%v and %+v use it, so the embedding's floats are not dumped).
+func (r Result) String() string {
+	s := fmt.Sprintf("%s (score %.4f", r.ID, r.Score)
+	if r.Title != "" {
+		s += ", " + r.Title
+	}
+	if len(r.Embedding) > 0 {
+		s += fmt.Sprintf(", %d-dim embedding", len(r.Embedding))
+	}
+	return s + "): " + clip.String(strings.Join(strings.Fields(r.Text), " "), 80)
 }
 
 // Retriever returns up to k documents for a query, best first. Asking for

@@ -538,3 +538,11 @@ func TestWriterLockOrphansAndMode(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 	assert.Len(t, s2.Sources(), 2)
 }
+
+func TestResultPrintsWithoutVectors(t *testing.T) {
+	r := Result{Document: Document{ID: "ak#0", Title: "Alaska", Text: "Alaska had a population of 733,391."}, Score: 0.5, Embedding: make([]float32, 1024)}
+	for _, s := range []string{fmt.Sprint(r), fmt.Sprintf("%+v", r), fmt.Sprintf("%v", []Result{r})} {
+		assert.Less(t, len(s), 200, s)
+		assert.Contains(t, s, "ak#0 (score 0.5000, Alaska, 1024-dim embedding): Alaska had")
+	}
+}
