@@ -60,8 +60,7 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, o GenerateOptions)
 		maxTok = 64
 	}
 	n := max(o.N, 1)
-	base := m.Net.NewState()
-	logits, err := m.Net.Forward(base, prompt, false)
+	base, logits, err := m.prefill(prompt)
 	if err != nil {
 		return nil, llm.Usage{}, err
 	}
@@ -87,6 +86,34 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, o GenerateOptions)
 	}
 	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 	return out, usage, nil
+}
+
+// prefill runs the prompt into a fresh state, resuming from the longest
+// cached prefix when there is one, and caches the result.
+func (m *Model) prefill(prompt []int32) (State, []float32, error) {
+	budget := m.PrefixCache
+	if budget == 0 {
+		budget = DefaultPrefixCache
+	}
+	var st State
+	var logits []float32
+	done := 0
+	if budget > 0 {
+		st, logits, done = m.prefixes.lookup(prompt)
+	}
+	if st == nil {
+		st, done = m.Net.NewState(), 0
+	}
+	if done < len(prompt) {
+		var err error
+		if logits, err = m.Net.Forward(st, prompt[done:], false); err != nil {
+			return nil, nil, err
+		}
+	}
+	if budget > 0 {
+		m.prefixes.store(prompt, st, logits, budget)
+	}
+	return st, logits, nil
 }
 
 // sequence is one sample being decoded: its cache, the logits of its next

@@ -71,8 +71,13 @@ type Model struct {
 	BOS    int32
 	// Arch names the architecture ("gpt2", "llama", "qwen2", ...).
 	Arch string
+	// PrefixCache bounds the memory of prefilled prompt states kept for
+	// reuse by later prompts that start the same way (0: DefaultPrefixCache;
+	// negative: off).
+	PrefixCache int64
 
-	close  func() error
+	prefixes prefixCache
+	close    func() error
 	ixOnce sync.Once
 	ix     *constrain.Index
 }

@@ -204,6 +204,12 @@ func (m *Model) newState() *State {
 // Len is the number of tokens processed.
 func (s *State) Len() int { return s.Pos }
 
+// Truncate forgets the positions from n on.
+func (s *State) Truncate(n int) { s.Pos = min(s.Pos, max(n, 0)) }
+
+// Bytes is the memory the KV cache holds.
+func (s *State) Bytes() int64 { return int64(len(s.k)+len(s.v)) * 4 }
+
 // Fork returns an independent copy of the state.
 func (s *State) Fork() localmodel.State {
 	c := s.m.Config

@@ -81,6 +81,26 @@ func (m *Model) NewState() localmodel.State {
 // Len is the number of tokens processed.
 func (s *State) Len() int { return s.n }
 
+// Truncate forgets the positions from n on.
+func (s *State) Truncate(n int) {
+	n = min(s.n, max(n, 0))
+	kv := s.m.Config.KVHeads * s.m.Config.HeadDim
+	for l := range s.k {
+		s.k[l] = s.k[l][:n*kv]
+		s.v[l] = s.v[l][:n*kv]
+	}
+	s.n = n
+}
+
+// Bytes is the memory the KV cache holds.
+func (s *State) Bytes() int64 {
+	var b int64
+	for l := range s.k {
+		b += int64(cap(s.k[l])+cap(s.v[l])) * 4
+	}
+	return b
+}
+
 // Fork returns an independent copy.
 func (s *State) Fork() localmodel.State {
 	f := &State{m: s.m, n: s.n, k: make([][]float32, len(s.k)), v: make([][]float32, len(s.v))}
