@@ -78,8 +78,8 @@ type Model struct {
 
 	prefixes prefixCache
 	close    func() error
-	ixOnce sync.Once
-	ix     *constrain.Index
+	ixOnce   sync.Once
+	ix       *constrain.Index
 }
 
 // SetCloser makes Close call fn (loaders use it to unmap a file).
