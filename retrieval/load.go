@@ -3,6 +3,7 @@ package retrieval
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -40,6 +43,30 @@ type Loader struct {
 	// OnWarning receives each warning (default: collected in Warnings).
 	OnWarning func(Warning)
 	Warnings  []Warning
+	// Unchanged, when set, is asked before a file is read: a file it
+	// reports unchanged (by size and modification time) is not read.
+	Unchanged func(path string, size int64, mod time.Time) bool
+	// Skipped counts the files not loaded, by reason ("unchanged",
+	// "unsupported extension", "binary", "compressed", "too large",
+	// "unreadable"); SkippedFiles lists them with their reason.
+	Skipped      map[string]int
+	SkippedFiles []Warning
+}
+
+// MetaFileSize and MetaFileModTime are the metadata keys under which a
+// loaded file's size and modification time (Unix nanoseconds) travel, so a
+// store can skip the file next time without reading it.
+const (
+	MetaFileSize    = "file_size"
+	MetaFileModTime = "file_mtime"
+)
+
+func (l *Loader) skip(path, reason string) {
+	if l.Skipped == nil {
+		l.Skipped = map[string]int{}
+	}
+	l.Skipped[reason]++
+	l.SkippedFiles = append(l.SkippedFiles, Warning{Path: path, Offset: -1, Msg: reason})
 }
 
 func (l *Loader) warn(w Warning) {
@@ -66,10 +93,22 @@ func (l *Loader) Load(path string, fn func(Document) error) error {
 	var files []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if d != nil && !d.IsDir() {
+				l.skip(p, "unreadable")
+				return nil
+			}
 			return err
 		}
-		if !d.IsDir() && kindOf(p) != "" {
+		if d.IsDir() {
+			return nil
+		}
+		switch {
+		case kindOf(p) != "":
 			files = append(files, p)
+		case isCompressed(p):
+			l.skip(p, "compressed")
+		default:
+			l.skip(p, "unsupported extension")
 		}
 		return nil
 	})
@@ -92,7 +131,15 @@ func (l *Loader) LoadAll(path string) ([]Document, error) {
 	return docs, err
 }
 
+// kindOf names how a file is read by its extension ("" for files a
+// directory walk skips). A .gz text file is read decompressed.
 func kindOf(path string) string {
+	if strings.EqualFold(filepath.Ext(path), ".gz") {
+		path = strings.TrimSuffix(path, filepath.Ext(path))
+		if strings.EqualFold(filepath.Ext(path), ".jsonl") || strings.EqualFold(filepath.Ext(path), ".ndjson") {
+			return "" // streamed JSON Lines are read uncompressed only
+		}
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".txt", ".text":
 		return "text"
@@ -106,34 +153,73 @@ func kindOf(path string) string {
 	return ""
 }
 
+// isCompressed reports archive and compression formats the loader does not
+// open (gzip text files are read).
+func isCompressed(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".gz", ".bz2", ".xz", ".zst", ".zip", ".tgz", ".7z", ".lz", ".lzma", ".z":
+		return true
+	}
+	return false
+}
+
 func (l *Loader) loadFile(path string, fn func(Document) error) error {
 	kind := kindOf(path)
 	if kind == "jsonl" {
 		return l.loadJSONL(path, fn)
 	}
-	f, err := os.Open(path)
+	info, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("retrieval: %w", err)
 	}
+	if l.Unchanged != nil && l.Unchanged(path, info.Size(), info.ModTime()) {
+		l.skip(path, "unchanged")
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		l.skip(path, "unreadable")
+		l.warn(Warning{path, -1, "skipped: " + err.Error()})
+		return nil
+	}
 	defer f.Close()
+	var r io.Reader = f
+	if strings.EqualFold(filepath.Ext(path), ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			l.skip(path, "compressed")
+			l.warn(Warning{path, -1, "skipped: not readable as gzip: " + err.Error()})
+			return nil
+		}
+		defer zr.Close()
+		r = zr
+	}
 	limit := l.MaxFileBytes
 	if limit <= 0 {
 		limit = 64 << 20
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return fmt.Errorf("retrieval: reading %s: %w", path, err)
+		l.skip(path, "unreadable")
+		l.warn(Warning{path, -1, "skipped: " + err.Error()})
+		return nil
 	}
 	if int64(len(data)) > limit {
+		l.skip(path, "too large")
 		l.warn(Warning{path, -1, fmt.Sprintf("skipped: larger than %d bytes (use JSON Lines for big corpora)", limit)})
 		return nil
 	}
 	if isBinary(data) {
+		l.skip(path, "binary")
 		l.warn(Warning{path, -1, "skipped: binary file"})
 		return nil
 	}
 	text := l.repair(path, 0, data)
-	title := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	base := filepath.Base(path)
+	if strings.EqualFold(filepath.Ext(base), ".gz") {
+		base = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	title := strings.TrimSuffix(base, filepath.Ext(base))
 	switch kind {
 	case "html":
 		var t string
@@ -146,7 +232,8 @@ func (l *Loader) loadFile(path string, fn func(Document) error) error {
 			title = strings.TrimSpace(m[1])
 		}
 	}
-	return fn(Document{ID: path, Title: title, Text: text, Source: path})
+	meta := map[string]string{MetaFileSize: strconv.FormatInt(info.Size(), 10), MetaFileModTime: strconv.FormatInt(info.ModTime().UnixNano(), 10)}
+	return fn(Document{ID: path, Title: title, Text: text, Source: path, Metadata: meta})
 }
 
 var mdTitle = regexp.MustCompile(`(?m)^#\s+(.+)$`)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -72,6 +74,7 @@ func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	db := fs.String("db", "", "store file (created if missing)")
 	chunk := fs.Int("chunk", 200, "max words per chunk")
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait while another ingest writes the same store")
+	verbose := fs.BoolP("verbose", "v", false, "list skipped files and loader warnings")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -88,29 +91,82 @@ func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Close()
-	l := &retrieval.Loader{OnWarning: func(w retrieval.Warning) { fmt.Fprintln(stderr, "warning:", w) }}
+	// Files unchanged since the last ingest (same size and modification
+	// time) are skipped without being read.
+	warnings := 0
+	l := &retrieval.Loader{OnWarning: func(w retrieval.Warning) {
+		if !strings.Contains(w.Msg, "skipped") {
+			warnings++ // skips are summed up by reason below
+		}
+		if *verbose {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+	}, Unchanged: s.SourceUnchanged}
 	var docs []retrieval.Document
 	for _, p := range fs.Args() {
 		if err := l.Load(p, func(d retrieval.Document) error { docs = append(docs, d); return nil }); err != nil {
 			return err
 		}
 	}
+	// Progress and ETA by bytes of text: sources differ in size.
+	var order []string
+	bytesOf := map[string]int{}
+	totalBytes := 0
+	for _, d := range docs {
+		src := cmp.Or(d.Source, d.ID)
+		if _, ok := bytesOf[src]; !ok {
+			order = append(order, src)
+		}
+		bytesOf[src] += len(d.Text)
+		totalBytes += len(d.Text)
+	}
 	bar := newProgress(stderr)
 	start := time.Now()
-	sources := countSources(docs)
+	done, doneBytes := 0, 0
 	st, err := s.Ingest(ctx, docs, retrieval.RecursiveChunker{MaxTokens: *chunk}, func(st retrieval.IngestStats) {
+		for done < st.Sources && done < len(order) {
+			doneBytes += bytesOf[order[done]]
+			done++
+		}
 		rate := float64(st.Chunks) / time.Since(start).Seconds()
-		bar.update(st.Sources, sources, fmt.Sprintf("%d/%d documents, %d chunks, %.0f chunks/s", st.Sources, sources, st.Chunks, rate))
+		bar.update(doneBytes, totalBytes, fmt.Sprintf("%d/%d documents, %d chunks, %.0f chunks/s", st.Sources, len(order), st.Chunks, rate))
 	})
 	bar.done()
 	if err != nil {
 		return err
 	}
-	if err := s.Save(); err != nil {
-		return err
+	if s.Dirty() {
+		if err := s.Save(); err != nil {
+			return err
+		}
 	}
+	unread := l.Skipped["unchanged"]
 	fmt.Fprintf(stdout, "ingested %d sources (%d new, %d replaced, %d unchanged): %d chunks in %s; store holds %d chunks\n",
-		st.Sources, st.Added, st.Replaced, st.Unchanged, st.Chunks, time.Since(start).Round(time.Millisecond), s.Count())
+		st.Sources+unread, st.Added, st.Replaced, st.Unchanged+unread, st.Chunks, time.Since(start).Round(time.Millisecond), s.Count())
+	if warnings > 0 && !*verbose {
+		fmt.Fprintf(stdout, "%d loader warnings (repaired text, bad JSON lines; -v lists them)\n", warnings)
+	}
+	var reasons []string
+	for r, n := range l.Skipped {
+		if r != "unchanged" {
+			reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+		}
+	}
+	if len(reasons) > 0 {
+		sort.Strings(reasons)
+		fmt.Fprintf(stdout, "skipped files: %s", strings.Join(reasons, ", "))
+		if !*verbose {
+			fmt.Fprint(stdout, " (-v lists them)")
+		}
+		fmt.Fprintln(stdout)
+		if *verbose {
+			for _, w := range l.SkippedFiles {
+				if w.Msg != "unchanged" {
+					fmt.Fprintf(stdout, "  %s: %s\n", w.Path, w.Msg)
+				}
+			}
+		}
+	}
 	return nil
 }
 

@@ -11,6 +11,9 @@ func xgetbv0() (eax, edx uint32)
 func dot3x4AVX2(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 *float32, n int)
 
 //go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
 func dotQ8_0AVX2(w, a *byte, nb int) float32
 
 //go:noescape
@@ -55,6 +58,7 @@ func init() {
 	}
 	dot3x4 = dot3x4Asm
 	dot1x4 = dot1x4Asm
+	dotFn = dotAsm
 	Kernel = "avx2+fma"
 	if hasF16C() {
 		dotQ8_0 = func(w, a []byte, nb int) float32 {
@@ -97,6 +101,20 @@ func dot3x4Asm(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 []float32) {
 			s[4*r+3] += x[i] * w3[i]
 		}
 	}
+}
+
+// dotAsm runs the AVX2 dot product on the multiple-of-8 prefix.
+func dotAsm(a, b []float32) float32 {
+	b = b[:len(a)]
+	n8 := len(a) &^ 7
+	var s float32
+	if n8 > 0 {
+		s = dotAVX2(&a[0], &b[0], n8)
+	}
+	for i := n8; i < len(a); i++ {
+		s += a[i] * b[i]
+	}
+	return s
 }
 
 func dot1x4Asm(s *[4]float32, x, w0, w1, w2, w3 []float32) {

@@ -374,3 +374,36 @@ q4x4done:
 	REDUCE(Y3, X3, 12)
 	VZEROUPPER
 	RET
+
+// func dotAVX2(a, b *float32, n int) float32 (n a multiple of 8)
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+dot16:
+	CMPQ CX, $16
+	JL dot8
+	VMOVUPS (SI), Y2
+	VFMADD231PS (DI), Y2, Y0
+	VMOVUPS 32(SI), Y3
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP dot16
+dot8:
+	CMPQ CX, $8
+	JL dotdone
+	VMOVUPS (SI), Y2
+	VFMADD231PS (DI), Y2, Y0
+dotdone:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

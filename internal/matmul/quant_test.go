@@ -164,3 +164,15 @@ func BenchmarkDotQ8_0x4(b *testing.B) {
 		DotQ8_0x4(&out, w, nb*Q8_0Block, a, nb)
 	}
 }
+
+func TestDotKernelEqualsGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 17, 1023, 1024} {
+		a, b := make([]float32, n), make([]float32, n+3)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		want := dotGo(a, b)
+		assert.InDelta(t, want, Dot(a, b), 1e-4*(1+math.Abs(float64(want))), "n=%d (%s)", n, Kernel)
+	}
+}
