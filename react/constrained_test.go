@@ -20,6 +20,9 @@ import (
 // numbers from the context, or a final answer. Unconstrained, it produces
 // noise.
 func TestConstrainedStepsOnLocalModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: decodes agent steps with a 50,257-token vocabulary (10 s)")
+	}
 	net, err := gpt2.NewRandom(gpt2.Config{MaxSeq: 1024, Vocab: 50257, PaddedVocab: 50304, Layers: 1, Heads: 2, Channels: 16}, 9)
 	require.NoError(t, err)
 	m, err := gpt2.Wrap(net, nil)

@@ -97,6 +97,9 @@ func TestAskWithLocalWeights(t *testing.T) {
 }
 
 func TestBenchQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the benchmark suite (15 s)")
+	}
 	out, errs, code := runCLI(t, "bench", "-quick", "-threads", "1")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "prefill 64x768x768")

@@ -18,6 +18,9 @@ import (
 // command builds data, trains a few steps, writes a loadable checkpoint
 // with its tokenizer, the optimiser state and the loss curve, and resumes.
 func TestTrainSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains a model (30 s)")
+	}
 	out := filepath.Join(t.TempDir(), "m.ponder")
 	args := []string{"train", "react-tiny", "-out", out, "-traces", "300", "-steps", "4", "-seq", "96", "-batch", "2", "-vocab", "300", "-layers", "1", "-channels", "32"}
 	stdout, errs, code := runCLI(t, args...)

@@ -18,6 +18,9 @@ import (
 // checks that llama.cpp loads them and computes Ponder's logits, and
 // tokenizes as Ponder does.
 func TestGPT2ExportMatchesLlamaCpp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: exports three models and runs llama.cpp (10 s)")
+	}
 	agent, err := agentmodel.Load()
 	require.NoError(t, err)
 	gpt2Tok, err := tokenizer.GPT2()
