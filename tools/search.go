@@ -20,6 +20,12 @@ type Search struct {
 	K int
 	// MaxChars trims each passage (default 500).
 	MaxChars int
+	// Places, when set, are the places the corpus knows, with PlaceKey the
+	// metadata key naming a passage's place: a query's results come from
+	// the places it names (whatever their case or small typos), and a
+	// query that names none gets "No results".
+	Places   *Places
+	PlaceKey string
 }
 
 // NewStateSearch returns a Search over the bundled US state facts.
@@ -28,7 +34,20 @@ func NewStateSearch() (*Search, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Search{Backend: retrieval.NewBM25(docs...)}, nil
+	ss, err := corpus.States()
+	if err != nil {
+		return nil, err
+	}
+	names, codes := make([]string, len(ss)), make([]string, len(ss))
+	for i, st := range ss {
+		names[i], codes[i] = st.Name, st.Abbr
+	}
+	return &Search{Backend: retrieval.NewBM25(docs...), Places: NewPlaces(names, codes), PlaceKey: "state"}, nil
+}
+
+// filtered is a backend that can restrict results by metadata.
+type filtered interface {
+	RetrieveFiltered(ctx context.Context, query string, k int, keep func(retrieval.Document) bool) ([]retrieval.Result, error)
 }
 
 func (s *Search) Name() string { return "search" }
@@ -56,8 +75,29 @@ func (s *Search) Call(ctx context.Context, query string) (string, error) {
 	if maxChars <= 0 {
 		maxChars = 500
 	}
-	res, err := s.Backend.Retrieve(ctx, query, k)
-	if err != nil {
+	var res []retrieval.Result
+	var err error
+	fb, canFilter := s.Backend.(filtered)
+	if s.Places != nil && canFilter {
+		places := s.Places.Find(query)
+		if len(places) == 0 {
+			return fmt.Sprintf("No results for %q.", query), nil
+		}
+		// Search each named place's passages with the query in which the
+		// place is spelled right.
+		q0 := s.Places.normalize(query)
+		for _, pl := range places {
+			q := q0 + " " + pl
+			r, err := fb.RetrieveFiltered(ctx, q, k, func(d retrieval.Document) bool { return d.Metadata[s.PlaceKey] == pl })
+			if err != nil {
+				return "", fmt.Errorf("search: %w", err)
+			}
+			res = append(res, r...)
+		}
+		if len(res) > k {
+			res = res[:k]
+		}
+	} else if res, err = s.Backend.Retrieve(ctx, query, k); err != nil {
 		return "", fmt.Errorf("search: %w", err)
 	}
 	if len(res) == 0 {

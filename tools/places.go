@@ -1,0 +1,153 @@
+package tools
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Places recognises the places a search corpus knows in a query as people
+// type them: any case ("texas"), postal codes written in capitals ("TX"),
+// possessives ("Ohio's") and small typos ("Pennsylvnia", "Missisippi").
+// A search that knows its places answers "No results" for a query that
+// names none, instead of its corpus's best lexical match.
+type Places struct {
+	names   []string          // canonical names
+	aliases map[string]string // exact aliases (postal codes) -> name
+}
+
+// NewPlaces indexes place names with their codes (code may be "").
+func NewPlaces(names, codes []string) *Places {
+	p := &Places{aliases: map[string]string{}}
+	for i, n := range names {
+		p.names = append(p.names, n)
+		if i < len(codes) && codes[i] != "" {
+			p.aliases[codes[i]] = n
+		}
+	}
+	return p
+}
+
+// Find returns the places named in query, in order of appearance, each
+// once.
+func (p *Places) Find(query string) []string {
+	words := placeWords(query)
+	var out []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for i := 0; i < len(words); i++ {
+		// Postal codes count only in capitals: "IN", "OR", "ME" are words too.
+		if n, ok := p.aliases[words[i]]; ok && len(words[i]) == 2 {
+			add(n)
+			continue
+		}
+		best, bestLen, bestDist := "", 0, 3
+		for _, name := range p.names {
+			nw := strings.Fields(strings.ToLower(name))
+			if i+len(nw) > len(words) {
+				continue
+			}
+			cand := strings.ToLower(strings.Join(words[i:i+len(nw)], " "))
+			d := editDistance(cand, strings.ToLower(name), 2)
+			limit := 0
+			switch {
+			case len(name) >= 9:
+				limit = 2
+			case len(name) >= 5:
+				limit = 1
+			}
+			if d <= limit && (d < bestDist || d == bestDist && len(nw) > bestLen) {
+				best, bestLen, bestDist = name, len(nw), d
+			}
+		}
+		if best != "" {
+			add(best)
+			i += bestLen - 1
+		}
+	}
+	return out
+}
+
+// Words people use for what the corpus calls population and area.
+var (
+	populationWords = map[string]bool{"people": true, "residents": true, "inhabitants": true, "populous": true, "live": true, "lives": true, "living": true, "populated": true, "persons": true, "citizens": true}
+	areaWords       = map[string]bool{"big": true, "bigger": true, "biggest": true, "size": true, "large": true, "larger": true, "square": true, "miles": true, "km": true, "sq": true, "mi": true, "acreage": true}
+)
+
+// normalize spells postal codes out and adds the corpus's word for what
+// the query asks about ("how many people live in X" finds X's population).
+func (p *Places) normalize(query string) string {
+	words := strings.Fields(query)
+	pop, area := false, false
+	for i, w := range words {
+		bare := strings.Trim(w, ".,;:?!'\"")
+		if n, ok := p.aliases[bare]; ok && len(bare) == 2 {
+			words[i] = n
+		}
+		lw := strings.ToLower(bare)
+		pop = pop || populationWords[lw] || strings.HasPrefix(lw, "populat")
+		area = area || areaWords[lw] || lw == "area"
+	}
+	q := strings.Join(words, " ")
+	switch {
+	case pop && !strings.Contains(strings.ToLower(q), "population"):
+		q += " population"
+	case area && !pop && !strings.Contains(strings.ToLower(q), "area"):
+		q += " area"
+	}
+	return q
+}
+
+// placeWords splits a query into words without punctuation or a
+// possessive 's.
+func placeWords(q string) []string {
+	f := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '.' })
+	out := f[:0]
+	for _, w := range f {
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		w = strings.Trim(w, "'.")
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
+// one), or limit+1 once it exceeds limit.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
