@@ -13,7 +13,7 @@ func TestPlacesAsPeopleTypeThem(t *testing.T) {
 	require.NoError(t, err)
 	s.K = 1
 	for q, want := range map[string]string{
-		"population of Pennsylvnia":       "Pennsylvania had a population of 13,002,700",
+		"population of Pennsylvnia":        "Pennsylvania had a population of 13,002,700",
 		"how many people live in new york": "New York had a population of 20,201,249",
 		"texas population":                 "Texas had a population of 29,145,505",
 		"Missisippi population":            "Mississippi had a population of 2,961,279",
