@@ -10,10 +10,13 @@
 package react
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +65,14 @@ type Agent struct {
 
 	// OnStep, when set, receives each step as soon as it is complete.
 	OnStep func(Step)
+	// CheckAnswer, when set, vets the final answer against the run's
+	// steps (Grounded is one check); an answer it rejects is replaced by
+	// Refusal and the result marked Refused. Small local models need it:
+	// better an honest "I could not answer" than a confident wrong number.
+	CheckAnswer func(question, answer string, steps []Step) bool
+	// Refusal is the answer given when CheckAnswer rejects one (default
+	// DefaultRefusal).
+	Refusal string
 }
 
 // Step is one turn of the loop.
@@ -89,12 +100,72 @@ type Result struct {
 	Steps    []Step        `json:"steps"`
 	Usage    llm.Usage     `json:"usage"`
 	Duration time.Duration `json:"duration"`
+	// Refused is set when the agent's own answer failed CheckAnswer (or the
+	// run ended without one) and Answer is the refusal.
+	Refused bool `json:"refused,omitempty"`
 	// Stopped says why the run ended without an answer ("" when answered).
 	Stopped string        `json:"stopped,omitempty"`
 	Trace   *trace.Tracer `json:"-"`
 }
 
 var resultMarker = regexp.MustCompile(`\[\d+\] `)
+
+// DefaultRefusal answers a question the agent could not answer.
+const DefaultRefusal = "I could not answer that."
+
+// numberRE finds numbers as written in answers and observations.
+var numberRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
+
+// Grounded is a CheckAnswer for numeric questions: the answer must state a
+// number that an observation shows (as written, or rounded or truncated
+// from it: "about 53.9" from 53.911519), and must not be degenerate
+// repetition. An answer given without any observation is not grounded.
+func Grounded(question, answer string, steps []Step) bool {
+	words := strings.Fields(strings.ToLower(answer))
+	for i := 2; i < len(words); i++ {
+		if words[i] == words[i-1] && words[i] == words[i-2] {
+			return false // "I I I", "the the the"
+		}
+	}
+	var obs []string
+	for _, s := range steps {
+		if s.Observation != "" && !s.FormatError {
+			obs = append(obs, strings.ReplaceAll(s.Observation, ",", ""))
+		}
+	}
+	if len(obs) == 0 {
+		return false
+	}
+	for _, n := range numberRE.FindAllString(answer, -1) {
+		n = strings.ReplaceAll(n, ",", "")
+		if len(strings.TrimLeft(strings.Split(n, ".")[0], "0")) == 0 && !strings.Contains(n, ".") {
+			continue // a lone 0 proves nothing
+		}
+		for _, o := range obs {
+			for _, m := range numberRE.FindAllString(o, -1) {
+				if m == n || strings.HasPrefix(m, n) && strings.Contains(m, ".") && strings.Contains(n, ".") || roundsTo(m, n) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// roundsTo reports whether the decimal m rounds to n at n's precision.
+func roundsTo(m, n string) bool {
+	mf, err1 := strconv.ParseFloat(m, 64)
+	nf, err2 := strconv.ParseFloat(n, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	dec := 0
+	if i := strings.IndexByte(n, '.'); i >= 0 {
+		dec = len(n) - i - 1
+	}
+	p := math.Pow(10, float64(dec))
+	return math.Abs(math.Round(mf*p)/p-nf) < 0.5/p && math.Abs(mf-nf) <= 0.5/p+1e-9
+}
 
 // Limit errors: Run returns them (wrapped) with the partial Result.
 var (
@@ -134,6 +205,13 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	r.res.Duration = time.Since(r.start)
 	if err != nil {
 		r.res.Stopped = err.Error()
+	}
+	if a.CheckAnswer != nil && !a.CheckAnswer(question, r.res.Answer, r.res.Steps) {
+		r.res.Answer, r.res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+		if err != nil && ctx.Err() == nil {
+			err = nil // the refusal is the answer: no step limit error
+			r.res.Stopped = ""
+		}
 	}
 	span.Set("answer", r.res.Answer)
 	span.Set("tokens", r.res.Usage.TotalTokens)

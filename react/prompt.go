@@ -3,6 +3,7 @@ package react
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/ponder-go/ponder/internal/clip"
@@ -94,8 +95,26 @@ func (s Step) Render() string {
 			fmt.Fprintf(&b, "Action: %s[%s]\n", s.Action, s.Input)
 		}
 	}
-	fmt.Fprintf(&b, "Observation: %s\n", s.Observation)
+	obs := s.Observation
+	if !s.FormatError { // the agent's own format reminders keep their labels
+		obs = ObservationText(obs)
+	}
+	fmt.Fprintf(&b, "Observation: %s\n", obs)
 	return b.String()
+}
+
+// labelLine matches a line of tool output that reads like one of the
+// agent's own (Thought:, Action:, Observation:, Final Answer:).
+var labelLine = regexp.MustCompile(`(?im)^([ \t>*_#-]*)(thought|action input|action|observation|final answer)([ \t]*:)`)
+
+// ObservationText renders tool output as data: its lines are indented
+// under "Observation:", and a line of it that reads like an agent label
+// ("Final Answer: 12345" in a search result) loses the colon that makes it
+// one, so it cannot end the run or call a tool.
+func ObservationText(obs string) string {
+	obs = labelLine.ReplaceAllString(obs, "${1}${2} -")
+	obs = inlineFinal.ReplaceAllStringFunc(obs, func(m string) string { return strings.TrimRight(m, ": \t") + " -" })
+	return strings.ReplaceAll(strings.TrimRight(obs, "\n"), "\n", "\n  ")
 }
 
 // StepConstraint is the constraint of one text-mode step: a thought line,

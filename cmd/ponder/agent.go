@@ -11,6 +11,7 @@ import (
 
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/trace"
 )
@@ -52,6 +53,14 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := trace.New()
 	a := &react.Agent{Model: m, Tools: reg, Native: *native, MaxSteps: *maxSteps, Timeout: *timeout, Constrained: backend.Resolve(*be) == "local",
 		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
+	if backend.Bundled(*be, *model) && !*native {
+		// The bundled model runs the way it was trained (as the flagship
+		// example does), and says so when it cannot answer.
+		if a.Tools, err = synth.StatesTools(); err != nil {
+			return err
+		}
+		synth.AsTrained(a)
+	}
 	res, err := a.Run(trace.WithTracer(ctx, tr), q)
 	if *traceFile != "" {
 		if werr := writeTrace(tr, *traceFile); werr != nil {

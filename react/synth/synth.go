@@ -254,8 +254,15 @@ const Vocabulary = "I need the population area land of Now I divide add subtract
 // Constrained, Tools and Model to the caller and returns a.
 func AsTrained(a *react.Agent) *react.Agent {
 	a.Bare, a.Vocabulary, a.StepTokens = true, Vocabulary, 120
+	// The model knows population and area questions: an answer without a
+	// number from the observations is not one of them, so say so.
+	a.CheckAnswer = react.Grounded
+	a.Refusal = Refusal
 	return a
 }
+
+// Refusal is what the bundled agent says to a question it cannot answer.
+const Refusal = "I could not answer that. I answer questions about the population and area of US states (2020 census): lookups, ratios, sums, differences and densities, for example \"How many times larger is California's population than Alaska's?\""
 
 // truncate1 prints x with one decimal, truncated (what the agent copies
 // from a calculator result).
