@@ -284,13 +284,13 @@ func TestGroundedAnswers(t *testing.T) {
 		{Action: "search", Input: "Ohio", Observation: "[1] Ohio population: Ohio had a population of 11,799,448 at the 2020 United States census."}}
 	for answer, want := range map[string]bool{
 		"California's population is about 53.9 times Alaska's.": true,
-		"about 53.91 times":                       true,
-		"Ohio had 11,799,448 people.":             true,
-		"Ohio had 11799448 people.":               true,
-		"about 54.2 times":                        false,
-		"The Question":                            false,
-		"I I I I":                                 false,
-		"The area of The The The The":             false,
+		"about 53.91 times":                        true,
+		"Ohio had 11,799,448 people.":              true,
+		"Ohio had 11799448 people.":                true,
+		"about 54.2 times":                         false,
+		"The Question":                             false,
+		"I I I I":                                  false,
+		"The area of The The The The":              false,
 		"Ohio had 11,799,448 people people people": false,
 	} {
 		assert.Equal(t, want, react.Grounded("q", answer, obs), answer)
