@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/llm"
@@ -116,16 +117,38 @@ const DefaultRefusal = "I could not answer that."
 // numberRE finds numbers as written in answers and observations.
 var numberRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
 
-// Grounded is a CheckAnswer for numeric questions: the answer must state a
-// number that an observation shows (as written, or rounded or truncated
-// from it: "about 53.9" from 53.911519), and must not be degenerate
-// repetition. An answer given without any observation is not grounded.
+// Grounded is a CheckAnswer for a small model: the answer must not be
+// degenerate repetition, and
+//   - when it states numbers, one of them must be a number an observation
+//     shows (as written, or rounded or truncated from it: "about 53.9" from
+//     53.911519), so no number is made up;
+//   - when it states none, every capitalised word after the first must come
+//     from the question or an observation (a place named, not invented).
 func Grounded(question, answer string, steps []Step) bool {
 	words := strings.Fields(strings.ToLower(answer))
+	if len(words) == 0 {
+		return false
+	}
 	for i := 2; i < len(words); i++ {
 		if words[i] == words[i-1] && words[i] == words[i-2] {
 			return false // "I I I", "the the the"
 		}
+	}
+	if !numberRE.MatchString(answer) {
+		source := question
+		for _, s := range steps {
+			source += " " + s.Observation
+		}
+		for i, w := range strings.Fields(answer) {
+			w = strings.Trim(w, ".,;:!?'\"()")
+			if i == 0 || w == "" || !unicode.IsUpper([]rune(w)[0]) {
+				continue
+			}
+			if !strings.Contains(source, w) {
+				return false
+			}
+		}
+		return true
 	}
 	var obs []string
 	for _, s := range steps {
