@@ -50,6 +50,7 @@ type Server struct {
 	cfg   Config
 	slots chan struct{}
 	mux   *http.ServeMux
+	m     *metrics
 	// Rejected counts requests turned away with 429.
 	Rejected atomic.Int64
 }
@@ -83,10 +84,11 @@ func New(m llm.Model, cfg Config) *Server {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 5 * time.Minute
 	}
-	s := &Server{model: m, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), mux: http.NewServeMux()}
+	s := &Server{model: m, cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), mux: http.NewServeMux(), m: newMetrics()}
 	s.mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	s.mux.HandleFunc("POST /v1/completions", s.completions)
 	s.mux.HandleFunc("GET /v1/models", s.models)
+	s.mux.Handle("GET /metrics", s.m.handler())
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
@@ -102,7 +104,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mux.ServeHTTP(w, r)
+	sw := &statusWriter{ResponseWriter: w}
+	s.mux.ServeHTTP(sw, r)
+	if r.URL.Path != "/metrics" {
+		s.m.count(r.URL.Path, sw.status)
+	}
 }
 
 func apiError(w http.ResponseWriter, status int, typ, code, msg string) {
@@ -135,8 +141,11 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 func (s *Server) acquire(w http.ResponseWriter, r *http.Request) bool {
 	t := time.NewTimer(s.cfg.QueueWait)
 	defer t.Stop()
+	s.m.queued.Inc()
+	defer s.m.queued.Dec()
 	select {
 	case s.slots <- struct{}{}:
+		s.m.slotsUsed.Inc()
 		return true
 	case <-t.C:
 	case <-r.Context().Done():
@@ -148,7 +157,10 @@ func (s *Server) acquire(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func (s *Server) release() { <-s.slots }
+func (s *Server) release() {
+	<-s.slots
+	s.m.slotsUsed.Dec()
+}
 
 // common holds the sampling fields shared by both endpoints.
 type common struct {
@@ -514,7 +526,18 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 	// one tool_calls delta.
 	withTools := chat && len(req.Tools) > 0
 	if !c.Stream || withTools {
-		resp, err := llm.Generate(r.Context(), s.model, req)
+		// Streamed internally when the model can, to time the first token.
+		started := time.Now()
+		var first time.Time
+		resp, err := llm.Stream(r.Context(), s.model, req, func(llm.Chunk) error {
+			if first.IsZero() {
+				first = time.Now()
+			}
+			return nil
+		})
+		if err == nil {
+			s.m.generation(started, first, resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
+		}
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -592,9 +615,17 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, req llm.Request, c 
 			}
 		}
 	}
+	genStart := time.Now()
+	var first time.Time
 	resp, err := llm.Stream(r.Context(), s.model, req, func(ch llm.Chunk) error {
+		if first.IsZero() {
+			first = time.Now()
+		}
 		return send(chunk(piece(ch.Choice, ch.Text, nil)))
 	})
+	if err == nil {
+		s.m.generation(genStart, first, resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
+	}
 	if err != nil {
 		if !started {
 			s.fail(w, err)

@@ -352,3 +352,32 @@ func TestOversizedPromptNeverTakesASlot(t *testing.T) {
 	code, _, _ = post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"x"}],"max_tokens":5}`)
 	assert.Equal(t, 429, code, "a valid request waits for the busy slot")
 }
+
+// #18: /metrics is scraped: requests by status, tokens, time to first
+// token and per-token latency, queue depth and slots in use.
+func TestMetricsScrape(t *testing.T) {
+	_, hs := start(t, Config{})
+	code, _, _ := post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"Hello"}],"max_tokens":4}`)
+	require.Equal(t, 200, code)
+	code, _, _ = post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"Hello"}],"max_tokens":3,"stream":true}`)
+	require.Equal(t, 200, code)
+	code, _, _ = post(t, hs.URL+"/v1/chat/completions", "", `{"messages":[]}`)
+	require.Equal(t, 400, code)
+	resp, err := http.Get(hs.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	text := string(body)
+	for _, want := range []string{
+		`ponder_requests_total{endpoint="/v1/chat/completions",status="200"} 2`,
+		`ponder_requests_total{endpoint="/v1/chat/completions",status="400"} 1`,
+		`ponder_tokens_total{kind="completion"} `,
+		`ponder_tokens_total{kind="prompt"} `,
+		`ponder_time_to_first_token_seconds_count 2`,
+		`ponder_token_latency_seconds_count 2`,
+		`ponder_queue_depth 0`,
+		`ponder_slots_in_use 0`,
+	} {
+		assert.Contains(t, text, want)
+	}
+}
