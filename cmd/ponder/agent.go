@@ -23,6 +23,7 @@ func init() {
 func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cacheDir := cacheFlag(fs)
 	toolList := fs.String("tools", "search,calculator", "comma-separated built-in tools")
 	be := fs.String("backend", "auto", "model backend: auto, openai or local")
 	model := fs.String("model", "", "model name")
@@ -50,6 +51,11 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m, closeCache, err := withCache(m, *cacheDir)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
 	tr := trace.New()
 	a := &react.Agent{Model: m, Tools: reg, Native: *native, MaxSteps: *maxSteps, Timeout: *timeout, Constrained: backend.Resolve(*be) == "local",
 		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}

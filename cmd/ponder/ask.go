@@ -23,6 +23,7 @@ const askSystem = "Answer the question. When you reason, reason step by step, th
 func ask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cacheDir := cacheFlag(fs)
 	cot := fs.Bool("cot", false, "reason step by step before answering (chain-of-thought)")
 	n := fs.Int("n", 1, "samples for self-consistency (implies -cot when > 1)")
 	be := fs.String("backend", "auto", "model backend: auto, openai or local")
@@ -45,6 +46,11 @@ func ask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m, closeCache, err := withCache(m, *cacheDir)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
 	tr := trace.New()
 	ctx = trace.WithTracer(ctx, tr)
 	defer func() {

@@ -74,6 +74,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fs := flag.NewFlagSet("eval react", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cacheDir := cacheFlag(fs)
 	be := fs.String("backend", "auto", "model backend: auto, openai or local")
 	model := fs.String("model", "", "model name or local checkpoint (default: the bundled model)")
 	constrained := fs.String("constrained", "both", "true, false or both (columns for each)")
@@ -91,6 +92,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	m, closeCache, err := withCache(m, *cacheDir)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
 	sets, err := evalSets(*n, *seed)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/ponder-go/ponder/llm"
+	"github.com/ponder-go/ponder/llm/cache"
 	"strings"
 
 	flag "github.com/spf13/pflag"
@@ -59,4 +61,21 @@ func usageFunc(fs *flag.FlagSet, line string) func() {
 // isHelp reports a request for help where a subcommand is expected.
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "--help" || arg == "help" || arg == "-help"
+}
+
+// cacheFlag adds -cache DIR to a command.
+func cacheFlag(fs *flag.FlagSet) *string {
+	return fs.String("cache", "", "remember deterministic model calls (greedy or seeded) in `DIR` and answer repeats from it")
+}
+
+// withCache wraps m in a call cache when dir is set; close releases it.
+func withCache(m llm.Model, dir string) (llm.Model, func(), error) {
+	if dir == "" {
+		return m, func() {}, nil
+	}
+	c, err := cache.New(m, cache.Options{Dir: dir})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
 }
