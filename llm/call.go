@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,16 @@ func call(ctx context.Context, m Model, req Request, fn func(Chunk) error) (*Res
 			span.Set("outputs", outs)
 		}
 		span.Set("tokens", resp.Usage.TotalTokens)
+		span.Set("input_tokens", resp.Usage.PromptTokens)
+		span.Set("output_tokens", resp.Usage.CompletionTokens)
+		if model := cmp.Or(resp.Model, req.Model); model != "" {
+			span.Set("model", model)
+		}
+		reasons := make([]string, len(resp.Choices))
+		for i, c := range resp.Choices {
+			reasons[i] = c.FinishReason
+		}
+		span.Set("finish_reasons", reasons)
 	}
 	span.Finish(err)
 	return resp, err
