@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	flag "github.com/spf13/pflag"
@@ -12,7 +11,6 @@ import (
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/react/synth"
-	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/trace"
 )
 
@@ -31,8 +29,9 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxSteps := fs.Int("max-steps", 10, "model turns at most")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	traceFile := fs.String("trace", "", "write the JSON-lines trace to `FILE`")
+	mcpServers := mcpFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ponder agent [-tools calculator,search] [-native] [-backend auto|openai|local] [-trace FILE] \"question\"")
+		fmt.Fprintln(stderr, "usage: ponder agent [-tools calculator,search] [-mcp SERVER]... [-native] [-backend auto|openai|local] [-trace FILE] \"question\"")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -43,10 +42,15 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	reg, err := tools.Builtin(strings.Split(*toolList, ",")...)
+	reg, err := builtinTools(*toolList)
 	if err != nil {
 		return err
 	}
+	closeMCP, err := addMCP(ctx, reg, *mcpServers)
+	if err != nil {
+		return err
+	}
+	defer closeMCP()
 	m, err := backend.Open(*be, *model)
 	if err != nil {
 		return err
@@ -59,7 +63,7 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := trace.New()
 	a := &react.Agent{Model: m, Tools: reg, Native: *native, MaxSteps: *maxSteps, Timeout: *timeout, Constrained: backend.Resolve(*be) == "local",
 		OnStep: func(s react.Step) { react.PrintStep(stdout, s) }}
-	if backend.Bundled(*be, *model) && !*native {
+	if backend.Bundled(*be, *model) && !*native && len(*mcpServers) == 0 {
 		// The bundled model runs the way it was trained (as the flagship
 		// example does), and says so when it cannot answer.
 		if a.Tools, err = synth.StatesTools(); err != nil {
