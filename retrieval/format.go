@@ -246,7 +246,7 @@ func (s *Store) load(data []byte) error {
 		return errors.New("this store keeps its vectors in another index: open it with OpenWithIndex")
 	}
 	if h.Manifest.Sources == nil {
-		h.Manifest.Sources = map[string]sourceEntry{}
+		h.Manifest.Sources = map[string]SourceEntry{}
 	}
 	s.man = h.Manifest
 	// Vectors: views into data (a page-aligned mapping or os.ReadFile's

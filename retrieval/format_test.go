@@ -85,13 +85,13 @@ func writeChromemStore(t *testing.T, path string, docs []Document) {
 	}
 	col, err := db.CreateCollection(chunkCollection, nil, ef)
 	require.NoError(t, err)
-	man := manifest{Version: 1, Sources: map[string]sourceEntry{}}
+	man := manifest{Version: 1, Sources: map[string]SourceEntry{}}
 	for _, d := range docs {
 		v, err := emb.Embed(context.Background(), []string{d.Title + "\n" + d.Text})
 		require.NoError(t, err)
 		require.NoError(t, col.AddDocument(context.Background(), chromem.Document{ID: d.ID, Content: d.Text, Embedding: v[0],
 			Metadata: map[string]string{MetaSource: d.Source, MetaTitle: d.Title}}))
-		man.Sources[d.Source] = sourceEntry{Hash: "h-" + d.ID, Chunks: []string{d.ID}}
+		man.Sources[d.Source] = SourceEntry{Hash: "h-" + d.ID, Chunks: []string{d.ID}}
 	}
 	mc, err := db.CreateCollection(manifestCollection, nil, ef)
 	require.NoError(t, err)

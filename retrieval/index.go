@@ -21,6 +21,29 @@ type Index interface {
 	Len() int
 }
 
+// Catalog is an Index that keeps the whole store, documents and sources
+// included: a database. A Store opened over one (OpenCatalog) has no file;
+// it loads the sources and chunks when opened, and each source an ingest
+// adds or changes is one Replace call, which a database runs as one
+// transaction: a failed or interrupted ingest leaves every source as it was
+// or as it became, never half-written. Save has nothing left to do.
+type Catalog interface {
+	Index
+	// Load calls fn with every stored chunk and returns the sources.
+	Load(ctx context.Context, fn func(Document)) (map[string]SourceEntry, error)
+	// Replace makes docs (with their unit vectors) the chunks of source,
+	// dropping the ones it had, and records e, atomically.
+	Replace(ctx context.Context, source string, e SourceEntry, docs []Document, vecs [][]float32) error
+	// SetSource records e for source (a touched, unchanged file).
+	SetSource(ctx context.Context, source string, e SourceEntry) error
+}
+
+// WhereSearcher is an Index that applies metadata filters itself (in SQL,
+// say) instead of through a keep function.
+type WhereSearcher interface {
+	SearchWhere(ctx context.Context, q []float32, k int, where map[string]string, minScore float64) ([]Result, error)
+}
+
 // The built-in index satisfies Index.
 var _ Index = (*vindex)(nil)
 

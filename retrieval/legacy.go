@@ -39,7 +39,7 @@ func (s *Store) loadChromem(data []byte) error {
 		return fmt.Errorf("corrupt manifest: %w", err)
 	}
 	if s.man.Sources == nil {
-		s.man.Sources = map[string]sourceEntry{}
+		s.man.Sources = map[string]SourceEntry{}
 	}
 	n := col.Count()
 	want := 0

@@ -47,6 +47,7 @@ type Store struct {
 	bm25     *BM25
 	vix      *vindex // the built-in index (saved in the file)
 	index    Index   // where vectors live: vix unless WithIndex
+	catalog  Catalog // set when index keeps the whole store (a database)
 	man      manifest
 	lock     *fileLock // held by a store opened with OpenWriter
 	dirty    bool      // changed since opened or saved
@@ -57,10 +58,12 @@ type Store struct {
 // replaces its chunks. It is saved in its own collection in the same file.
 type manifest struct {
 	Version int                    `json:"version"`
-	Sources map[string]sourceEntry `json:"sources"`
+	Sources map[string]SourceEntry `json:"sources"`
 }
 
-type sourceEntry struct {
+// SourceEntry is what a store remembers of an ingested source: the hash of
+// its content and its chunk IDs.
+type SourceEntry struct {
 	Hash   string   `json:"hash"`
 	Chunks []string `json:"chunks"`
 	// Size and ModTime (Unix nanoseconds) of the file the source came
@@ -97,7 +100,7 @@ func OpenWithIndex(path string, embedder llm.Embedder, ix Index) (*Store, error)
 	if embedder == nil {
 		return nil, errors.New("retrieval: Open needs an Embedder (use &HashEmbedder{} for the local one)")
 	}
-	s := &Store{TitleWeight: 0.5, path: path, embedder: embedder, bm25: NewBM25(), vix: newVindex(), man: manifest{Version: 1, Sources: map[string]sourceEntry{}}}
+	s := &Store{TitleWeight: 0.5, path: path, embedder: embedder, bm25: NewBM25(), vix: newVindex(), man: manifest{Version: 1, Sources: map[string]SourceEntry{}}}
 	s.index = s.vix
 	if ix != nil {
 		s.index = ix
@@ -214,10 +217,15 @@ func (s *Store) Ingest(ctx context.Context, docs []Document, chunker Chunker, pr
 			size, _ := strconv.ParseInt(group[0].Metadata[MetaFileSize], 10, 64)
 			mod, _ := strconv.ParseInt(group[0].Metadata[MetaFileModTime], 10, 64)
 			if mod != 0 && (size != old.Size || mod != old.ModTime) {
-				s.mu.Lock()
 				old.Size, old.ModTime = size, mod
+				if s.catalog != nil {
+					if err := s.catalog.SetSource(ctx, src, old); err != nil {
+						return st, fmt.Errorf("retrieval: recording %s: %w", src, err)
+					}
+				}
+				s.mu.Lock()
 				s.man.Sources[src] = old
-				s.dirty = true
+				s.dirty = s.catalog == nil
 				s.mu.Unlock()
 			}
 			st.Unchanged++
@@ -312,10 +320,30 @@ func (s *Store) replace(ctx context.Context, src, hash string, oldIDs []string, 
 		docs[i] = Document{ID: c.ID, Title: c.Title, Text: c.Text, Source: c.Source, Metadata: meta}
 		ids[i] = c.ID
 	}
+	units := make([][]float32, len(vecs))
+	for i := range vecs {
+		units[i] = unit(vecs[i])
+	}
+	e := SourceEntry{Hash: hash, Chunks: ids}
+	if len(chunks) > 0 {
+		e.Size, _ = strconv.ParseInt(chunks[0].Metadata[MetaFileSize], 10, 64)
+		e.ModTime, _ = strconv.ParseInt(chunks[0].Metadata[MetaFileModTime], 10, 64)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.catalog != nil {
+		// One call, one transaction: the source is either as it was or
+		// as it is now.
+		if err := s.catalog.Replace(ctx, src, e, docs, units); err != nil {
+			return fmt.Errorf("retrieval: replacing the chunks of %s: %w", src, err)
+		}
+		s.bm25.Remove(oldIDs...)
+		s.bm25.Add(docs...)
+		s.man.Sources[src] = e
+		return nil
 	}
 	if len(oldIDs) > 0 {
 		s.bm25.Remove(oldIDs...)
@@ -323,19 +351,10 @@ func (s *Store) replace(ctx context.Context, src, hash string, oldIDs []string, 
 			return fmt.Errorf("retrieval: removing the old chunks of %s: %w", src, err)
 		}
 	}
-	units := make([][]float32, len(vecs))
-	for i := range vecs {
-		units[i] = unit(vecs[i])
-	}
 	if err := s.index.Add(ctx, docs, units); err != nil {
 		return fmt.Errorf("retrieval: adding the chunks of %s: %w", src, err)
 	}
 	s.bm25.Add(docs...)
-	e := sourceEntry{Hash: hash, Chunks: ids}
-	if len(chunks) > 0 {
-		e.Size, _ = strconv.ParseInt(chunks[0].Metadata[MetaFileSize], 10, 64)
-		e.ModTime, _ = strconv.ParseInt(chunks[0].Metadata[MetaFileModTime], 10, 64)
-	}
 	s.man.Sources[src] = e
 	s.dirty = true
 	return nil
@@ -378,6 +397,9 @@ var saveHook func(io.Writer) io.Writer
 // Save writes the store to its file atomically: a crash at any point leaves
 // either the old file or the new one, never a mix.
 func (s *Store) Save() error {
+	if s.catalog != nil {
+		return nil // every change was committed as it was made
+	}
 	if s.path == "" {
 		return errors.New("retrieval: in-memory store has no file to save to")
 	}
@@ -487,6 +509,9 @@ func (s *Store) queryVector(ctx context.Context, vec []float32, k int, where map
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if ws, ok := s.index.(WhereSearcher); ok && len(where) > 0 {
+		return ws.SearchWhere(ctx, vec, k, where, minScore)
+	}
 	return s.index.Search(ctx, vec, k, keep, minScore)
 }
 
@@ -530,6 +555,12 @@ func matches(meta, where map[string]string) bool {
 func (s *Store) Embeddings(ctx context.Context, ids []string) map[string][]float32 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if e, ok := s.index.(interface {
+		Embeddings(context.Context, []string) (map[string][]float32, error)
+	}); ok && s.index != Index(s.vix) {
+		out, _ := e.Embeddings(ctx, ids) // missing vectors only weaken MMR's diversity term
+		return out
+	}
 	out := map[string][]float32{}
 	for _, id := range ids {
 		if i, ok := s.vix.pos[id]; ok {
@@ -537,4 +568,25 @@ func (s *Store) Embeddings(ctx context.Context, ids []string) map[string][]float
 		}
 	}
 	return out
+}
+
+// OpenCatalog opens the store kept in c (a database such as Postgres with
+// pgvector; see Catalog): its sources, and its chunks for BM25, are loaded
+// now; changes are committed as an ingest makes them.
+func OpenCatalog(ctx context.Context, embedder llm.Embedder, c Catalog) (*Store, error) {
+	if embedder == nil {
+		return nil, errors.New("retrieval: OpenCatalog needs an Embedder (use &HashEmbedder{} for the local one)")
+	}
+	s := &Store{TitleWeight: 0.5, embedder: embedder, bm25: NewBM25(), vix: newVindex(), index: c, catalog: c,
+		man: manifest{Version: 1, Sources: map[string]SourceEntry{}}}
+	var docs []Document
+	sources, err := c.Load(ctx, func(d Document) { docs = append(docs, d) })
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: loading the store: %w", err)
+	}
+	if sources != nil {
+		s.man.Sources = sources
+	}
+	s.bm25.Add(docs...)
+	return s, nil
 }

@@ -44,10 +44,11 @@ func mcpCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *db != "" {
-		s, err := openExisting(*db)
+		s, closeStore, err := openExisting(ctx, *db)
 		if err != nil {
 			return err
 		}
+		defer closeStore()
 		if err := reg.Add(ragTool(s, *k)); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/internal/clip"
 	"github.com/ponder-go/ponder/retrieval"
+	"github.com/ponder-go/ponder/retrieval/pgvector"
 )
 
 func init() {
@@ -22,8 +24,8 @@ func init() {
 }
 
 const ragUsage = `usage:
-  ponder rag ingest -db FILE PATH...
-  ponder rag query  -db FILE [-k 5] [-mode hybrid|vector|bm25] [-json] "query"
+  ponder rag ingest -db FILE|postgres://URL PATH...
+  ponder rag query  -db FILE|postgres://URL [-k 5] [-mode hybrid|vector|bm25] [-json] "query"
   ponder rag ask    -db FILE [-k 5] [-backend auto|openai|local] "question"
   ponder rag eval   -corpus corpus.jsonl -queries queries.jsonl -qrels qrels.tsv [-k 10] [-mode ...]`
 
@@ -71,7 +73,7 @@ func retrieverFor(s *retrieval.Store, mode string) (retrieval.Retriever, error) 
 func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rag ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store file (created if missing)")
+	db := fs.String("db", "", "store file (created if missing) or postgres:// URL (Postgres with pgvector)")
 	chunk := fs.Int("chunk", 200, "max words per chunk")
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait while another ingest writes the same store")
 	verbose := fs.BoolP("verbose", "v", false, "list skipped files and loader warnings")
@@ -84,13 +86,24 @@ func ragIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// Another ingest into the same store runs first; this one waits for it
 	// (up to -wait) rather than overwrite its documents.
-	lctx, cancel := context.WithTimeout(ctx, *wait)
-	s, err := retrieval.OpenWriter(lctx, *db, &retrieval.HashEmbedder{})
-	cancel()
-	if err != nil {
-		return err
+	var s *retrieval.Store
+	var err error
+	if isPostgres(*db) {
+		// Each source is replaced in its own transaction; no file lock.
+		var closeStore func()
+		if s, closeStore, err = openPostgres(ctx, *db); err != nil {
+			return err
+		}
+		defer closeStore()
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, *wait)
+		s, err = retrieval.OpenWriter(lctx, *db, &retrieval.HashEmbedder{})
+		cancel()
+		if err != nil {
+			return err
+		}
+		defer s.Close()
 	}
-	defer s.Close()
 	// Files unchanged since the last ingest (same size and modification
 	// time) are skipped without being read.
 	warnings := 0
@@ -185,7 +198,7 @@ func countSources(docs []retrieval.Document) int {
 func ragQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rag query", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store file")
+	db := fs.String("db", "", "store file or postgres:// URL")
 	k := fs.Int("k", 5, "results")
 	mode := fs.String("mode", "hybrid", "hybrid, relative (hybrid with relative-score fusion), vector, bm25 or mmr")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -197,10 +210,11 @@ func ragQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, ragUsage)
 		return errUsage
 	}
-	s, err := openExisting(*db)
+	s, closeStore, err := openExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
 	r, err := retrieverFor(s, *mode)
 	if err != nil {
 		return err
@@ -223,15 +237,61 @@ func ragQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func openExisting(path string) (*retrieval.Store, error) {
-	s, err := retrieval.Open(path, &retrieval.HashEmbedder{})
+// openExisting opens a store (a file, or a postgres:// URL) that must hold
+// something; close releases it.
+func openExisting(ctx context.Context, db string) (*retrieval.Store, func(), error) {
+	var s *retrieval.Store
+	closeFn := func() {}
+	var err error
+	if isPostgres(db) {
+		s, closeFn, err = openPostgres(ctx, db)
+	} else {
+		s, err = retrieval.Open(db, &retrieval.HashEmbedder{})
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.Count() == 0 {
-		return nil, fmt.Errorf("store %s is empty or missing: run 'ponder rag ingest -db %s PATH...' first", path, path)
+		closeFn()
+		return nil, nil, fmt.Errorf("store %s is empty or missing: run 'ponder rag ingest -db %s PATH...' first", redactURL(db), redactURL(db))
 	}
-	return s, nil
+	return s, closeFn, nil
+}
+
+// isPostgres reports a -db naming a Postgres database instead of a file.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// openPostgres opens the store kept in Postgres with pgvector (tables
+// ponder_chunks and ponder_chunks_sources, created if missing).
+func openPostgres(ctx context.Context, url string) (*retrieval.Store, func(), error) {
+	emb := &retrieval.HashEmbedder{}
+	probe, err := emb.Embed(ctx, []string{"dimension probe"})
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := pgvector.Open(ctx, url, pgvector.Options{Dim: len(probe[0])})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := retrieval.OpenCatalog(ctx, emb, ix)
+	if err != nil {
+		ix.Close()
+		return nil, nil, err
+	}
+	return s, ix.Close, nil
+}
+
+// redactURL hides a password in a database URL for messages.
+func redactURL(db string) string {
+	if u, err := neturl.Parse(db); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = neturl.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return db
 }
 
 func shortLine(s string, n int) string { return clip.String(strings.Join(strings.Fields(s), " "), n) }
@@ -239,7 +299,7 @@ func shortLine(s string, n int) string { return clip.String(strings.Join(strings
 func ragAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rag ask", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store file")
+	db := fs.String("db", "", "store file or postgres:// URL")
 	k := fs.Int("k", 5, "passages")
 	be := fs.String("backend", "auto", "model backend: auto, openai or local")
 	model := fs.String("model", "", "model name")
@@ -251,10 +311,11 @@ func ragAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, ragUsage)
 		return errUsage
 	}
-	s, err := openExisting(*db)
+	s, closeStore, err := openExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
 	m, err := backend.Open(*be, *model)
 	if err != nil {
 		return err

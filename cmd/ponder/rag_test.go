@@ -15,6 +15,7 @@ import (
 
 	"github.com/ponder-go/ponder/llm/llmtest"
 	"github.com/ponder-go/ponder/retrieval"
+	"github.com/ponder-go/ponder/retrieval/pgvector/pgvectortest"
 )
 
 func TestRagIngestQueryAsk(t *testing.T) {
@@ -113,4 +114,24 @@ func TestConcurrentIngestKeepsBothWriters(t *testing.T) {
 	s, err := retrieval.Open(store, &retrieval.HashEmbedder{})
 	require.NoError(t, err)
 	assert.Len(t, s.Sources(), 120, "%s\n%s", outs[0], outs[1])
+}
+
+// rag ingest, query and re-ingest with the store in Postgres (pgvector),
+// the same commands as with a file.
+func TestRagWithPostgres(t *testing.T) {
+	url := pgvectortest.URL(t)
+	t.Cleanup(pgvectortest.Stop)
+	docs := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(docs, "go.txt"), []byte("Goroutines are lightweight threads managed by the Go runtime."), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(docs, "rust.txt"), []byte("Rust checks ownership and borrowing at compile time."), 0o644))
+	out, errs, code := runCLI(t, "rag", "ingest", "-db", url, docs)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out+errs, "2 new")
+	out, errs, code = runCLI(t, "rag", "query", "-db", url, "-k", "1", "ownership borrowing")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "rust.txt")
+	assert.NotContains(t, out, "go.txt")
+	out, errs, code = runCLI(t, "rag", "ingest", "-db", url, docs)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out+errs, "2 unchanged")
 }
