@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,65 +165,6 @@ func corpusDocs() []Document {
 	}
 }
 
-func TestStoreIngestDedupAndReplace(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "db.gob"), &HashEmbedder{Dim: 64})
-	require.NoError(t, err)
-
-	// Empty store: queries return nothing, not an error.
-	for _, r := range []Retriever{s.Vector(), s.Lexical(), s.Hybrid()} {
-		res, err := r.Retrieve(ctx, "anything", 5)
-		require.NoError(t, err)
-		assert.Empty(t, res)
-	}
-
-	st, err := s.Ingest(ctx, corpusDocs(), nil, nil)
-	require.NoError(t, err)
-	assert.Equal(t, IngestStats{Sources: 3, Added: 3, Chunks: 3}, st)
-	st, err = s.Ingest(ctx, corpusDocs(), nil, nil)
-	require.NoError(t, err)
-	assert.Equal(t, IngestStats{Sources: 3, Unchanged: 3}, st, "re-ingesting unchanged files adds nothing")
-	assert.Equal(t, 3, s.Count())
-
-	changed := corpusDocs()[:1]
-	changed[0].Text = "California had a population of 39,538,223. Sacramento is its capital. Los Angeles is its largest city."
-	st, err = s.Ingest(ctx, changed, FixedChunker{Size: 6}, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 1, st.Replaced)
-	assert.Equal(t, 3, st.Chunks)
-	assert.Equal(t, 5, s.Count(), "the old chunk of ca.txt was replaced by three")
-
-	res, err := s.Hybrid().Retrieve(ctx, "largest city of California", 2)
-	require.NoError(t, err)
-	require.NotEmpty(t, res)
-	assert.Equal(t, "ca#2", res[0].ID)
-	assert.Equal(t, "ca.txt", res[0].Source)
-
-	// k beyond the collection returns what exists.
-	res, err = s.Vector().Retrieve(ctx, "population", 100)
-	require.NoError(t, err)
-	assert.Len(t, res, 5)
-
-	// Filters and thresholds.
-	v := s.Vector()
-	v.Where = map[string]string{"region": "South"}
-	res, err = v.Retrieve(ctx, "population", 10)
-	require.NoError(t, err)
-	require.Len(t, res, 1)
-	assert.Equal(t, "tx#0", res[0].ID)
-	lx := s.Lexical()
-	lx.Where = map[string]string{"region": "West"}
-	res, err = lx.Retrieve(ctx, "population area", 10)
-	require.NoError(t, err)
-	for _, r := range res {
-		assert.Equal(t, "West", r.Metadata["region"])
-	}
-	v = s.Vector()
-	v.MinScore = 0.99
-	res, err = v.Retrieve(ctx, "population", 10)
-	require.NoError(t, err)
-	assert.Empty(t, res)
-}
 
 // zeroEmbedder returns a zero vector: the store must refuse it.
 type zeroEmbedder struct{}
@@ -243,37 +183,12 @@ func TestStoreRejectsZeroVectors(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestStorePersistenceRoundTrip(t *testing.T) {
-	ctx := context.Background()
+// The suite (TestFileStoreSuite) covers the round trip; a file that is
+// not a store is an error naming it.
+func TestStoreGarbageFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.gob")
-	s, err := Open(path, &HashEmbedder{Dim: 64})
-	require.NoError(t, err)
-	_, err = s.Ingest(ctx, corpusDocs(), nil, nil)
-	require.NoError(t, err)
-	require.NoError(t, s.Save())
-	before, err := s.Hybrid().Retrieve(ctx, "Alaska population", 3)
-	require.NoError(t, err)
-
-	s2, err := Open(path, &HashEmbedder{Dim: 64})
-	require.NoError(t, err)
-	assert.Equal(t, 3, s2.Count())
-	assert.Equal(t, []string{"ak.txt", "ca.txt", "tx.txt"}, s2.Sources())
-	after, err := s2.Hybrid().Retrieve(ctx, "Alaska population", 3)
-	require.NoError(t, err)
-	require.Equal(t, len(before), len(after))
-	for i := range before {
-		assert.Equal(t, before[i].ID, after[i].ID)
-		assert.InDelta(t, before[i].Score, after[i].Score, 1e-9)
-	}
-	st, err := s2.Ingest(ctx, corpusDocs(), nil, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 3, st.Unchanged, "the manifest survives the reload")
-
-	_, err = Open(path, &HashEmbedder{Dim: 128})
-	assert.ErrorContains(t, err, "holds 64-dimensional embeddings but the embedder gives 128")
-
 	require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o644))
-	_, err = Open(path, &HashEmbedder{Dim: 64})
+	_, err := Open(path, &HashEmbedder{Dim: 64})
 	assert.ErrorContains(t, err, "reading")
 }
 
@@ -351,32 +266,6 @@ func TestHundredThousandIDsSurviveReload(t *testing.T) {
 	}
 }
 
-func TestConcurrentIngestAndQuery(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open("", &HashEmbedder{Dim: 32})
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 20; i++ {
-				d := Document{ID: fmt.Sprintf("g%d", g), Text: fmt.Sprintf("version %d of doc %d", i, g), Source: fmt.Sprintf("g%d", g)}
-				_, err := s.Ingest(ctx, []Document{d}, nil, nil)
-				assert.NoError(t, err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 20; i++ {
-				_, err := s.Hybrid().Retrieve(ctx, "version doc", 3)
-				assert.NoError(t, err)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, 4, s.Count(), "each source replaced in place")
-}
 
 type fixed []Result
 

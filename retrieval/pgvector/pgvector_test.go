@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -315,4 +316,46 @@ func TestEmbeddingsForMMR(t *testing.T) {
 	res, err := (&retrieval.MMR{Base: s.Hybrid(), Store: s}).Retrieve(ctx, "apples", 2)
 	require.NoError(t, err)
 	assert.Len(t, res, 2)
+}
+
+// Recall@10 of the HNSW index against exact search on 10,000 random
+// 64-dimensional unit vectors (the planner uses the index at this size).
+func TestRecallAt10On10000Vectors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 10,000 vectors (about 20 s on PGlite)")
+	}
+	ctx := context.Background()
+	ix := open(t, pgvectortest.Table(t))
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 10000
+	docs := make([]retrieval.Document, n)
+	vecs := make([][]float32, n)
+	for i := range docs {
+		docs[i] = retrieval.Document{ID: fmt.Sprintf("v%05d", i), Text: "x"}
+		vecs[i] = randomUnit(r)
+	}
+	start := time.Now()
+	require.NoError(t, ix.Add(ctx, docs, vecs))
+	t.Logf("inserted %d vectors with the HNSW index in place in %v", n, time.Since(start).Round(time.Millisecond))
+	var agree, total int
+	start = time.Now()
+	const queries = 50
+	for q := 0; q < queries; q++ {
+		qv := randomUnit(r)
+		got, err := ix.Search(ctx, qv, 10, nil, 0)
+		require.NoError(t, err)
+		want := map[string]bool{}
+		for _, id := range bruteForce(docs, vecs, qv, 10, nil) {
+			want[id] = true
+		}
+		for _, g := range got {
+			if want[g.ID] {
+				agree++
+			}
+		}
+		total += 10
+	}
+	recall := float64(agree) / float64(total)
+	t.Logf("recall@10 over %d queries: %.3f (ef_search 100), %v per query", queries, recall, (time.Since(start) / queries).Round(time.Microsecond))
+	assert.GreaterOrEqual(t, recall, 0.8)
 }

@@ -88,7 +88,10 @@ func start(server string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("PGlite exited before listening")
 		}
-		return fmt.Sprintf("postgres://postgres:postgres@127.0.0.1:%s/postgres?sslmode=disable&pool_max_conns=2&default_query_exec_mode=exec", p), nil
+		// PGlite runs one Postgres session behind a multiplexer: one
+		// connection per pool keeps transactions apart, and the exec mode
+		// (no named prepared statements) keeps pools from colliding.
+		return fmt.Sprintf("postgres://postgres:postgres@127.0.0.1:%s/postgres?sslmode=disable&pool_max_conns=1&default_query_exec_mode=exec", p), nil
 	case <-time.After(60 * time.Second):
 		c.Process.Kill()
 		return "", fmt.Errorf("PGlite did not start in 60 s")
