@@ -165,7 +165,6 @@ func corpusDocs() []Document {
 	}
 }
 
-
 // zeroEmbedder returns a zero vector: the store must refuse it.
 type zeroEmbedder struct{}
 
@@ -265,7 +264,6 @@ func TestHundredThousandIDsSurviveReload(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("doc-%06d#0", i), res[0].ID)
 	}
 }
-
 
 type fixed []Result
 
