@@ -5,6 +5,7 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,24 @@ import (
 // that model was trained (see react/synth).
 func Bundled(name, model string) bool {
 	return Resolve(name) == "local" && model == "" && os.Getenv("PONDER_LOCAL_WEIGHTS") == ""
+}
+
+// ErrBundledOnly is returned (wrapped) by OpenGeneral when the only model
+// at hand is the bundled agent model.
+var ErrBundledOnly = errors.New("no general model configured")
+
+// OpenGeneral is Open for a task that needs a general model (free-form
+// questions, chain-of-thought, Game of 24, RAG answers). The bundled agent
+// model answers population and area questions about US states and nothing
+// else, so with nothing else configured it returns an error saying so and
+// how to point Ponder at a real model, instead of letting the tiny model
+// print junk.
+func OpenGeneral(name, model, task string) (llm.Model, error) {
+	if Bundled(name, model) {
+		return nil, fmt.Errorf("%w for %s: the bundled model is a tiny agent model that only answers population and area questions about US states (try: ponder agent \"How many times larger is California's population than Alaska's?\"). For %s, point Ponder at a real model: OPENAI_BASE_URL=http://localhost:11434/v1 (Ollama, llama.cpp's server, vLLM, LM Studio) or OPENAI_API_KEY=..., or give -model FILE.gguf (or ollama:NAME)",
+			ErrBundledOnly, task, task)
+	}
+	return Open(name, model)
 }
 
 // Resolve turns "auto" into "openai" or "local" by the environment.

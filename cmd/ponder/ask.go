@@ -42,7 +42,7 @@ func ask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	m, err := backend.Open(*be, *model)
+	m, err := backend.OpenGeneral(*be, *model, "ponder ask")
 	if err != nil {
 		return err
 	}

@@ -91,3 +91,22 @@ func TestAskErrors(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `unknown backend "foo"`)
 }
+
+// With only the bundled agent model, commands that need a general model
+// stop with exit 1 and say what to do, instead of printing junk.
+func TestGeneralCommandsRefuseTheBundledModel(t *testing.T) {
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("PONDER_LOCAL_WEIGHTS", "")
+	for _, args := range [][]string{
+		{"ask", "What is 2+2?"},
+		{"ask", "-cot", "-n", "3", "What is 2+2?"},
+		{"tot", "game24", "-puzzle", "4 9 10 13"},
+	} {
+		out, errs, code := runCLI(t, args...)
+		assert.Equal(t, 1, code, "%v: %s", args, out)
+		assert.Contains(t, errs, "bundled model is a tiny agent model", args)
+		assert.Contains(t, errs, "OPENAI_BASE_URL", args)
+		assert.Empty(t, out, args)
+	}
+}

@@ -316,7 +316,7 @@ func ragAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closeStore()
-	m, err := backend.Open(*be, *model)
+	m, err := backend.OpenGeneral(*be, *model, "rag ask")
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func totCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var m llm.Model
 	if *be == "sim" {
 		m = sim.New(*skill) // in process: the CLI links no test server
-	} else if m, err = backend.Open(*be, *model); err != nil {
+	} else if m, err = backend.OpenGeneral(*be, *model, "Game of 24"); err != nil {
 		return err
 	}
 	if _, err := game24.Compare(ctx, m, strings.Split(*methods, ","), puzzles, stdout, *htmlOut); err != nil {

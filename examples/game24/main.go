@@ -70,6 +70,6 @@ func openModel(name, model string, skill float64) (llm.Model, func(), error) {
 	if name == "sim" {
 		return game24test.Serve(skill)
 	}
-	m, err := backend.Open(name, model)
+	m, err := backend.OpenGeneral(name, model, "Game of 24")
 	return m, func() {}, err
 }

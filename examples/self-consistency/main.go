@@ -41,7 +41,7 @@ func main() {
 	n := flag.Int("n", 10, "number of reasoning samples")
 	flag.Parse()
 
-	m, err := backend.Open(*be, *model)
+	m, err := backend.OpenGeneral(*be, *model, "self-consistency")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "self-consistency:", err)
 		os.Exit(1)
