@@ -74,6 +74,16 @@ type Agent struct {
 	// Refusal is the answer given when CheckAnswer rejects one (default
 	// DefaultRefusal).
 	Refusal string
+	// Rewrite, when set, turns the question into the one the model is
+	// asked (a small model's trained wording of it: synth.Normalizer); false
+	// refuses at once with Refusal, without running the model. The result
+	// keeps the question as asked; Result.Asked holds the rewritten one.
+	Rewrite func(question string) (string, bool)
+	// Finish, when set, rewrites an accepted final answer: the question as
+	// asked, the answer and the steps that led to it (the bundled model's
+	// answers are rounded as the calculator's result allows, and a
+	// comparison is answered with the place that wins).
+	Finish func(question, answer string, steps []Step) string
 }
 
 // Step is one turn of the loop.
@@ -97,6 +107,7 @@ type Step struct {
 // Result is what a run produced: the answer, every step and the trace.
 type Result struct {
 	Question string        `json:"question"`
+	Asked    string        `json:"asked,omitempty"` // the question as the model got it, when Rewrite changed it
 	Answer   string        `json:"answer"`
 	Steps    []Step        `json:"steps"`
 	Usage    llm.Usage     `json:"usage"`
@@ -219,6 +230,23 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	ctx, span := trace.Start(ctx, trace.KindAgent, "react")
 	span.Set("question", question)
 	r := &run{Agent: a, res: &Result{Question: question, Trace: tr}, start: time.Now(), seen: map[string]int{}}
+	asked := question
+	if a.Rewrite != nil {
+		q, ok := a.Rewrite(question)
+		if !ok {
+			r.res.Answer, r.res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+			r.res.Duration = time.Since(r.start)
+			span.Set("refused", "the question is not one the model can answer")
+			span.Set("answer", r.res.Answer)
+			span.Finish(nil)
+			return r.res, nil
+		}
+		if q != question {
+			span.Set("asked", q)
+			r.res.Asked, asked = q, q
+		}
+	}
+	r.asked = asked
 	var err error
 	if a.Native {
 		err = r.native(ctx)
@@ -229,12 +257,14 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	if err != nil {
 		r.res.Stopped = err.Error()
 	}
-	if a.CheckAnswer != nil && !a.CheckAnswer(question, r.res.Answer, r.res.Steps) {
+	if a.CheckAnswer != nil && !a.CheckAnswer(asked, r.res.Answer, r.res.Steps) {
 		r.res.Answer, r.res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
 		if err != nil && ctx.Err() == nil {
 			err = nil // the refusal is the answer: no step limit error
 			r.res.Stopped = ""
 		}
+	} else if a.Finish != nil && err == nil && r.res.Answer != "" {
+		r.res.Answer = a.Finish(question, r.res.Answer, r.res.Steps)
 	}
 	span.Set("answer", r.res.Answer)
 	span.Set("tokens", r.res.Usage.TotalTokens)
@@ -249,6 +279,7 @@ type run struct {
 	toolCalls  int
 	badFormats int
 	seen       map[string]int // action+input -> times run
+	asked      string         // the question as the model is asked it
 }
 
 func (a *Agent) maxSteps() int   { return def(a.MaxSteps, 10) }
@@ -365,7 +396,7 @@ func (r *run) text(ctx context.Context) error {
 			return fmt.Errorf("react: %w", err)
 		}
 		st := Step{Index: i, Start: time.Now()}
-		user := "Question: " + r.res.Question + "\n" + Scratchpad(r.res.Steps)
+		user := "Question: " + r.asked + "\n" + Scratchpad(r.res.Steps)
 		msgs := []llm.Message{llm.System(system), llm.User(user)}
 		context := system + "\n" + user
 		if r.Bare {
@@ -421,7 +452,7 @@ func (r *run) native(ctx context.Context) error {
 	if instr == "" {
 		instr = DefaultInstructions
 	}
-	msgs := []llm.Message{llm.System(nativeSystemPrompt(instr)), llm.User(r.res.Question)}
+	msgs := []llm.Message{llm.System(nativeSystemPrompt(instr)), llm.User(r.asked)}
 	idx := 0
 	for turn := 1; turn <= r.maxSteps(); turn++ {
 		if err := ctx.Err(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/ponder-go/ponder/backend"
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/react/natural"
 	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/tools/corpus"
@@ -21,6 +22,11 @@ import (
 
 func init() {
 	register("eval", "evaluate the agent: 'ponder eval react' on held-out synthetic places and the real states", evalCmd)
+}
+
+type method struct {
+	name string
+	run  func(ctx context.Context, s evalSet, t synth.Task) (string, error)
 }
 
 type evalSet struct {
@@ -84,6 +90,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1001, "seed of the held-out world and the questions (training used 1)")
 	verbose := fs.Bool("v", false, "print each failure")
 	votes := fs.Int("vote", 5, "add a column: self-consistency over this many sampled constrained runs (0: none)")
+	naturalN := fs.Int("natural", 240, "also run this many of the natural-question dev set (react/natural; 0: none)")
 	tiny := fs.Bool("tiny", false, "run the agent the way the tiny model was trained (no system prompt, one passage per search, its vocabulary); default: on for the bundled model, so a checkpoint of 'ponder train react-tiny' needs -tiny")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -107,10 +114,6 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			bundled = *tiny
 		}
 	})
-	type method struct {
-		name string
-		run  func(ctx context.Context, s evalSet, t synth.Task) (string, error)
-	}
 	// newAgent is the agent every ReAct column runs (the vote runs copies).
 	newAgent := func(s evalSet, con bool) *react.Agent {
 		a := &react.Agent{Model: m, Tools: s.tools, Constrained: con, MaxSteps: 6, Timeout: time.Minute}
@@ -160,6 +163,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if backend.Bundled(*be, *model) {
 		name = "the bundled model"
 	}
+	if *n <= 0 {
+		return evalNatural(ctx, *naturalN, sets[1], methods, stdout, stderr, *verbose)
+	}
 	fmt.Fprintf(stdout, "evaluating %s on %d questions per set\n", name, *n)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := "set\t"
@@ -183,6 +189,67 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			row += fmt.Sprintf("%.1f%% (%d/%d, %s)\t", 100*float64(ok)/float64(len(s.tasks)), ok, len(s.tasks), time.Since(t0).Round(time.Second))
 		}
 		fmt.Fprintln(tw, row)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if *naturalN <= 0 {
+		return nil
+	}
+	return evalNatural(ctx, *naturalN, sets[1], methods, stdout, stderr, *verbose)
+}
+
+// evalNatural runs the ReAct methods on the natural-question dev set and
+// reports accuracy in scope, honest refusals out of scope and confidently
+// wrong answers.
+func evalNatural(ctx context.Context, n int, real evalSet, methods []method, stdout, stderr io.Writer, verbose bool) error {
+	dev, err := natural.DevSet()
+	if err != nil {
+		return err
+	}
+	dev = dev[:min(n, len(dev))]
+	in, out := 0, 0
+	for _, q := range dev {
+		if q.InScope() {
+			in++
+		} else {
+			out++
+		}
+	}
+	fmt.Fprintf(stdout, "\nnatural questions (react/natural dev set: %d in scope, %d out of scope)\n", in, out)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "method\tright in scope\thonest refusals out of scope\tconfident-wrong (all)\tcrashes\t")
+	for _, md := range methods {
+		if !strings.HasPrefix(md.name, "ReAct") {
+			continue
+		}
+		var right, refused, wrongConfident, crashes int
+		t0 := time.Now()
+		for _, q := range dev {
+			ans, err := md.run(ctx, real, synth.Task{Question: q.Q})
+			if err != nil && ans == "" {
+				crashes++
+				if verbose {
+					fmt.Fprintf(stderr, "natural | %s | %q: error %v\n", md.name, q.Q, err)
+				}
+				continue
+			}
+			v := natural.Judge(q, ans)
+			switch {
+			case q.InScope() && v == natural.Right:
+				right++
+			case !q.InScope() && v == natural.Refused:
+				refused++
+			}
+			if v == natural.ConfidentWrong {
+				wrongConfident++
+			}
+			if verbose && !(q.InScope() && v == natural.Right) && !(!q.InScope() && v == natural.Refused) {
+				fmt.Fprintf(stderr, "natural | %s | %s %q: %s: %q\n", md.name, q.Kind, q.Q, v, ans)
+			}
+		}
+		pct := func(a, b int) string { return fmt.Sprintf("%.1f%% (%d/%d)", 100*float64(a)/float64(max(b, 1)), a, b) }
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d (%s)\t\n", md.name, pct(right, in), pct(refused, out), pct(wrongConfident, len(dev)), crashes, time.Since(t0).Round(time.Second))
 	}
 	return tw.Flush()
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,7 +220,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		t.Question = fmt.Sprintf(ps[r.IntN(len(ps))], a, attr, b)
 		switch kind {
 		case Ratio:
-			t.Expect = truncate1(val(a) / val(b))
+			t.Expect = round1(val(a) / val(b))
 		case Sum:
 			t.Expect = tools.FormatNumber(val(a) + val(b))
 		default:
@@ -229,7 +230,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		t.Attr = "density"
 		t.Question = fmt.Sprintf("What is the population density of %s?", a)
 		s := facts(a)
-		t.Expect = truncate1(float64(s.Population) / s.LandArea)
+		t.Expect = round1(float64(s.Population) / s.LandArea)
 	case Lookup:
 		t.Question = []string{"What is the %[2]s of %[1]s?", "How large is the %[2]s of %[1]s?"}[r.IntN(2)]
 		t.Question = fmt.Sprintf(t.Question, a, attr)
@@ -258,14 +259,30 @@ func AsTrained(a *react.Agent) *react.Agent {
 	// number from the observations is not one of them, so say so.
 	a.CheckAnswer = react.Grounded
 	a.Refusal = Refusal
+	// With a search that knows its places (the real states), questions as
+	// people type them are read onto the trained wording first.
+	n := &Normalizer{}
+	a.Finish = n.Finish
+	if a.Tools != nil {
+		if t, ok := a.Tools.Get("search"); ok {
+			if s, ok := t.(*tools.Search); ok && s.Places != nil {
+				n.Places = s.Places
+				a.Rewrite = n.Rewrite
+			}
+		}
+	}
 	return a
 }
 
 // Refusal is what the bundled agent says to a question it cannot answer.
-const Refusal = "I could not answer that. I answer questions about the population and area of US states (2020 census): lookups, ratios, sums, differences and densities, for example \"How many times larger is California's population than Alaska's?\""
+const Refusal = "I could not answer that. I answer questions about the population and area of US states (2020 census): lookups, ratios, sums, differences, densities and which of two states is larger, for example \"How many times larger is California's population than Alaska's?\""
 
-// truncate1 prints x with one decimal, truncated (what the agent copies
-// from a calculator result).
+// round1 prints x rounded to one decimal: what a right answer says (the
+// agent's Finish rounds the digits the model copies).
+func round1(x float64) string { return strconv.FormatFloat(math.Round(x*10)/10, 'f', 1, 64) }
+
+// truncate1 prints x with one decimal, truncated (what the model was
+// trained to copy from a calculator result; AsTrained's Finish rounds it).
 func truncate1(x float64) string {
 	s := tools.FormatNumber(x)
 	if i := strings.IndexByte(s, '.'); i >= 0 && i+2 <= len(s) {

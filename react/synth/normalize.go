@@ -1,0 +1,228 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/tools"
+)
+
+// Normalizer maps a question as people type it ("how many more people live
+// in texas than FL", "Pennsylvnia population", "I'm curious, what's the
+// land area of Utah") onto the phrasing the tiny model was trained on ("How
+// much larger is Texas's population than Florida's?"), so the model reads
+// questions in the only wording it knows. It understands the kinds the
+// model can answer: lookups (population, total area, land area), ratios,
+// sums, differences and densities of the places it knows. Anything else
+// (another fact, another year than the 2020 census, a place it does not
+// know, chit-chat, a comparison it was not trained to word) is not mapped,
+// and the agent says what it can answer instead of guessing.
+//
+// It is a reader of the question, not a solver: the model still searches,
+// calculates and writes the answer, and its answer is still checked
+// against what it looked up.
+type Normalizer struct {
+	Places *tools.Places
+}
+
+// Question is a question read by a Normalizer.
+type Question struct {
+	Kind  string   // Ratio, Sum, Difference, Density, Lookup or Comparison
+	Attr  string   // "population", "area" or "land area"
+	Place []string // the places, in the order the question relates them
+}
+
+// Canonical is the question in the trained wording (a comparison is
+// asked as a ratio, and answered from it).
+func (q Question) Canonical() string {
+	switch q.Kind {
+	case Ratio, Comparison:
+		return fmt.Sprintf("How many times larger is %s's %s than %s's?", q.Place[0], q.Attr, q.Place[1])
+	case Sum:
+		return fmt.Sprintf("What is the combined %s of %s and %s?", q.Attr, q.Place[0], q.Place[1])
+	case Difference:
+		return fmt.Sprintf("How much larger is %s's %s than %s's?", q.Place[0], q.Attr, q.Place[1])
+	case Density:
+		return fmt.Sprintf("What is the population density of %s?", q.Place[0])
+	}
+	return fmt.Sprintf("What is the %s of %s?", q.Attr, q.Place[0])
+}
+
+// Comparison is a question asking which of two places is larger.
+const Comparison = "comparison"
+
+var (
+	yearRE = regexp.MustCompile(`\b(1[5-9]\d\d|2[01]\d\d)\b`)
+	wordRE = regexp.MustCompile(`[a-z]+`)
+)
+
+func hasAny(words map[string]bool, ws ...string) bool {
+	for _, w := range ws {
+		if words[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// Read understands q, or reports false with the reason it cannot.
+func (n *Normalizer) Read(q string) (Question, string, bool) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return Question{}, "empty question", false
+	}
+	for _, y := range yearRE.FindAllString(q, -1) {
+		if y != "2020" {
+			return Question{}, "asks about " + y + ", not the 2020 census", false
+		}
+	}
+	places := n.Places.Find(q)
+	if len(places) == 0 {
+		return Question{}, "names no US state", false
+	}
+	lower := strings.ToLower(q)
+	words := map[string]bool{}
+	for _, w := range wordRE.FindAllString(lower, -1) {
+		words[w] = true
+	}
+	phrase := func(ps ...string) bool {
+		for _, p := range ps {
+			if strings.Contains(lower, p) {
+				return true
+			}
+		}
+		return false
+	}
+	// What the question asks about.
+	var attr string
+	density := hasAny(words, "density", "densely", "dense", "crowded") || phrase("per square mile", "per sq", "a square mile", "each square mile")
+	switch {
+	case density:
+		attr = "density"
+	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks"):
+		attr = "population"
+	case words["land"]:
+		return Question{}, "asks for land area (the model was trained on total area)", false
+	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller", "acreage", "km"):
+		attr = "area"
+	default:
+		return Question{}, "asks about something other than population or area", false
+	}
+	// Other facts about a place are not what the model knows, even when
+	// the question also says "people" ("how many people work in ...").
+	if hasAny(words, "governor", "capital", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per") && !density {
+		return Question{}, "asks about another fact", false
+	}
+	ratio := hasAny(words, "times", "ratio", "factor", "fold", "multiple")
+	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
+	fewer := hasAny(words, "fewer", "less", "smaller")
+	diff := fewer || hasAny(words, "more", "difference", "bigger", "larger", "exceed", "exceeds", "greater", "than")
+	which := hasAny(words, "which", "whether") || strings.Contains(lower, " or ")
+
+	switch {
+	case attr == "density":
+		if len(places) != 1 {
+			return Question{}, "compares densities", false
+		}
+		return Question{Kind: Density, Attr: "population", Place: places}, "", true
+	case len(places) == 1:
+		if ratio || sum || phrase(" than ") {
+			return Question{}, "compares with a place it does not know", false
+		}
+		return Question{Kind: Lookup, Attr: attr, Place: places}, "", true
+	case len(places) > 2:
+		return Question{}, "names more than two places", false
+	case which && !ratio && !sum:
+		return Question{Kind: Comparison, Attr: attr, Place: places}, "", true
+	case ratio:
+		return Question{Kind: Ratio, Attr: attr, Place: places}, "", true
+	case sum:
+		return Question{Kind: Sum, Attr: attr, Place: places}, "", true
+	case diff:
+		p := places
+		if fewer {
+			p = []string{places[1], places[0]}
+		}
+		return Question{Kind: Difference, Attr: attr, Place: p}, "", true
+	}
+	return Question{}, "names two places without saying how to relate them", false
+}
+
+// Rewrite is a react.Agent.Rewrite: the question in the trained wording,
+// or false.
+func (n *Normalizer) Rewrite(q string) (string, bool) {
+	if noToolRE.MatchString(q) {
+		return q, true // the trained question that needs no tool
+	}
+	r, _, ok := n.Read(q)
+	if !ok {
+		return "", false
+	}
+	return r.Canonical(), true
+}
+
+// Finish is a react.Agent.Finish for the bundled model: a one-decimal
+// figure copied from the calculator is rounded, not truncated (the model
+// copies the digits it sees: 430.898 would read "430.8"), and a comparison
+// is answered with the place that is larger.
+func (n *Normalizer) Finish(question, answer string, steps []react.Step) string {
+	answer = roundFromCalculator(answer, steps)
+	if n.Places == nil {
+		return answer
+	}
+	q, _, ok := n.Read(question)
+	if !ok || q.Kind != Comparison {
+		return answer
+	}
+	m := oneDecimal.FindStringSubmatch(answer)
+	if m == nil {
+		return answer
+	}
+	r, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return answer
+	}
+	a, b := q.Place[0], q.Place[1]
+	what := "a larger population"
+	if q.Attr == "area" {
+		what = "a larger area"
+	}
+	if r >= 1 {
+		return fmt.Sprintf("%s has %s: %s's %s is about %s times %s's.", a, what, a, q.Attr, m[1], b)
+	}
+	return fmt.Sprintf("%s has %s: %s's %s is only about %s times %s's.", b, what, a, q.Attr, m[1], b)
+}
+
+var noToolRE = regexp.MustCompile(`^Which place does this question name: .+\?$`)
+
+var oneDecimal = regexp.MustCompile(`about (\d[\d,]*\.\d)\b`)
+
+// roundFromCalculator replaces "about X.Y" by the calculator's last result
+// rounded to one decimal, when X.Y is that result truncated.
+func roundFromCalculator(answer string, steps []react.Step) string {
+	var last string
+	for _, s := range steps {
+		if s.Action == "calculator" && s.ToolError == "" && s.Observation != "" {
+			last = strings.TrimSpace(s.Observation)
+		}
+	}
+	if last == "" {
+		return answer
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(last, ",", ""), 64)
+	if err != nil {
+		return answer
+	}
+	return oneDecimal.ReplaceAllStringFunc(answer, func(m string) string {
+		got := strings.TrimPrefix(m, "about ")
+		x, err := strconv.ParseFloat(strings.ReplaceAll(got, ",", ""), 64)
+		if err != nil || math.Abs(x-math.Trunc(v*10)/10) > 1e-9 {
+			return m
+		}
+		return "about " + round1(v)
+	})
+}

@@ -1,0 +1,73 @@
+package synth
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ponder-go/ponder/react"
+	"github.com/ponder-go/ponder/tools"
+)
+
+func statesNormalizer(t *testing.T) *Normalizer {
+	s, err := tools.NewStateSearch()
+	require.NoError(t, err)
+	return &Normalizer{Places: s.Places}
+}
+
+// The questions of the issue, and others as people type them, read onto
+// the trained wording; the rest refused with a reason.
+func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
+	n := statesNormalizer(t)
+	for q, want := range map[string]string{
+		"What is the population of Pennsylvnia?":                       "What is the population of Pennsylvania?",
+		"How many more people live in Texas than in Florida?":          "How much larger is Texas's population than Florida's?",
+		"how many people live in new york":                             "What is the population of New York?",
+		"how many fewer people live in VT than in Maine?":              "How much larger is Maine's population than Vermont's?",
+		"I'm curious, how big is utah":                                 "What is the area of Utah?",
+		"TX vs CA population, how many times?":                         "How many times larger is Texas's population than California's?",
+		"ohio and iowa combined area":                                  "What is the combined area of Ohio and Iowa?",
+		"people per sq mile in new jersey":                             "What is the population density of New Jersey?",
+		"Which is bigger, Montana or Nevada?":                          "How many times larger is Montana's area than Nevada's?",
+		"By what factor does Georgia's population exceed Wisconsin's?": "How many times larger is Georgia's population than Wisconsin's?",
+	} {
+		got, ok := n.Rewrite(q)
+		assert.True(t, ok, q)
+		assert.Equal(t, want, got, q)
+	}
+	for _, q := range []string{
+		"", "What is the capital of Vermont?", "Who is the governor of Ohio?", "What was the population of Texas in 1990?",
+		"What is the population of Paris?", "What is 2+2?", "hi there", "asdf qwerty", "What is the GDP per capita of Ohio?",
+		"How many counties does Texas have?", "land area of Utah", "Texas and Florida", "How many people live in Puerto Rico?",
+	} {
+		got, ok := n.Rewrite(q)
+		assert.False(t, ok, "%q read as %q", q, got)
+	}
+	// The trained wordings read as themselves.
+	for _, q := range []string{
+		"How many times larger is California's population than Alaska's?",
+		"What is the combined area of Ohio and Iowa?",
+		"What is the population density of New Jersey?",
+		"Which place does this question name: Ohio?",
+	} {
+		got, ok := n.Rewrite(q)
+		assert.True(t, ok, q)
+		assert.Equal(t, q, got)
+	}
+}
+
+// Rounding is rounding (issue #15: 430.898 is "about 430.9"), and a
+// comparison is answered with the larger place.
+func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
+	n := statesNormalizer(t)
+	steps := []react.Step{{Action: "calculator", Input: "x / y", Observation: "430.898"}}
+	assert.Equal(t, "It is about 430.9 people per square mile.", n.Finish("density of X", "It is about 430.8 people per square mile.", steps))
+	assert.Equal(t, "about 430.7", n.Finish("q", "about 430.7", steps), "not the calculator's figure: left alone")
+	steps = []react.Step{{Action: "calculator", Observation: "0.7523"}}
+	assert.Equal(t, "Nevada has a larger area: Montana's area is only about 0.8 times Nevada's.",
+		n.Finish("Which is bigger, Montana or Nevada?", "Montana's area is about 0.7 times Nevada's.", steps))
+	steps = []react.Step{{Action: "calculator", Observation: "9.97"}}
+	assert.Equal(t, "Texas has a larger population: Texas's population is about 10.0 times Ohio's.",
+		n.Finish("which has more people, texas or ohio", "Texas's population is about 9.9 times Ohio's.", steps))
+}
