@@ -56,8 +56,9 @@ func (q Question) Canonical() string {
 const Comparison = "comparison"
 
 var (
-	yearRE = regexp.MustCompile(`\b(1[5-9]\d\d|2[01]\d\d)\b`)
-	wordRE = regexp.MustCompile(`[a-z]+`)
+	washingtonDC = regexp.MustCompile(`(?i)\bwashington,?\s*d\.?\s?c\b\.?`)
+	yearRE       = regexp.MustCompile(`\b(1[5-9]\d\d|2[01]\d\d)\b`)
+	wordRE       = regexp.MustCompile(`[a-z]+`)
 )
 
 func hasAny(words map[string]bool, ws ...string) bool {
@@ -80,6 +81,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 			return Question{}, "asks about " + y + ", not the 2020 census", false
 		}
 	}
+	q = washingtonDC.ReplaceAllString(q, "District of Columbia")
 	places := n.Places.Find(q)
 	if len(places) == 0 {
 		return Question{}, "names no US state", false
@@ -121,7 +123,9 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
 	fewer := hasAny(words, "fewer", "less", "smaller")
 	diff := fewer || hasAny(words, "more", "difference", "bigger", "larger", "exceed", "exceeds", "greater", "than")
-	which := hasAny(words, "which", "whether") || strings.Contains(lower, " or ")
+	first := wordRE.FindString(lower)
+	yesNo := (first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have") && !words["how"]
+	which := hasAny(words, "which", "whether", "compare", "compared", "comparison", "versus", "vs") || strings.Contains(lower, " or ") || yesNo
 
 	switch {
 	case attr == "density":
@@ -175,26 +179,53 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		return answer
 	}
 	q, _, ok := n.Read(question)
-	if !ok || q.Kind != Comparison {
+	v, calculated := lastCalculation(steps)
+	if !ok || !calculated {
 		return answer
 	}
-	m := oneDecimal.FindStringSubmatch(answer)
-	if m == nil {
-		return answer
+	switch q.Kind {
+	case Difference:
+		if v < 0 {
+			// The model copies the digits without the sign: say which
+			// place is larger.
+			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, q.Place[1], tools.FormatNumber(-v))
+		}
+	case Comparison:
+		a, b := q.Place[0], q.Place[1]
+		what := "a larger " + q.Attr
+		var out string
+		if v >= 1 {
+			out = fmt.Sprintf("%s has %s: %s's %s is about %s times %s's.", a, what, a, q.Attr, round1(v), b)
+		} else {
+			out = fmt.Sprintf("%s has %s: %s's %s is only about %s times %s's.", b, what, a, q.Attr, round1(v), b)
+		}
+		if first := wordRE.FindString(strings.ToLower(question)); first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have" {
+			// "Is A bigger than B?" names A as the larger one; "Is A
+			// smaller ...?" as the smaller.
+			claimA := !strings.Contains(strings.ToLower(question), "smaller") && !strings.Contains(strings.ToLower(question), "fewer") && !strings.Contains(strings.ToLower(question), "less")
+			if (v >= 1) == claimA {
+				return "Yes. " + out
+			}
+			return "No. " + out
+		}
+		return out
 	}
-	r, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return answer
+	return answer
+}
+
+// lastCalculation is the calculator's last result in steps.
+func lastCalculation(steps []react.Step) (float64, bool) {
+	var last string
+	for _, s := range steps {
+		if s.Action == "calculator" && s.ToolError == "" && s.Observation != "" {
+			last = strings.TrimSpace(s.Observation)
+		}
 	}
-	a, b := q.Place[0], q.Place[1]
-	what := "a larger population"
-	if q.Attr == "area" {
-		what = "a larger area"
+	if last == "" {
+		return 0, false
 	}
-	if r >= 1 {
-		return fmt.Sprintf("%s has %s: %s's %s is about %s times %s's.", a, what, a, q.Attr, m[1], b)
-	}
-	return fmt.Sprintf("%s has %s: %s's %s is only about %s times %s's.", b, what, a, q.Attr, m[1], b)
+	v, err := strconv.ParseFloat(strings.ReplaceAll(last, ",", ""), 64)
+	return v, err == nil
 }
 
 var noToolRE = regexp.MustCompile(`^Which place does this question name: .+\?$`)
@@ -204,17 +235,8 @@ var oneDecimal = regexp.MustCompile(`about (\d[\d,]*\.\d)\b`)
 // roundFromCalculator replaces "about X.Y" by the calculator's last result
 // rounded to one decimal, when X.Y is that result truncated.
 func roundFromCalculator(answer string, steps []react.Step) string {
-	var last string
-	for _, s := range steps {
-		if s.Action == "calculator" && s.ToolError == "" && s.Observation != "" {
-			last = strings.TrimSpace(s.Observation)
-		}
-	}
-	if last == "" {
-		return answer
-	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(last, ",", ""), 64)
-	if err != nil {
+	v, ok := lastCalculation(steps)
+	if !ok {
 		return answer
 	}
 	return oneDecimal.ReplaceAllStringFunc(answer, func(m string) string {

@@ -31,6 +31,9 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"people per sq mile in new jersey":                             "What is the population density of New Jersey?",
 		"Which is bigger, Montana or Nevada?":                          "How many times larger is Montana's area than Nevada's?",
 		"By what factor does Georgia's population exceed Wisconsin's?": "How many times larger is Georgia's population than Wisconsin's?",
+		"Is Texas bigger than Alaska?":                                 "How many times larger is Texas's area than Alaska's?",
+		"Compare the populations of Florida and Georgia":               "How many times larger is Florida's population than Georgia's?",
+		"What's the population of Washington, D.C.?":                   "What is the population of District of Columbia?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.True(t, ok, q)
@@ -67,6 +70,17 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	steps = []react.Step{{Action: "calculator", Observation: "0.7523"}}
 	assert.Equal(t, "Nevada has a larger area: Montana's area is only about 0.8 times Nevada's.",
 		n.Finish("Which is bigger, Montana or Nevada?", "Montana's area is about 0.7 times Nevada's.", steps))
+	// The decision uses the exact ratio, not the rounded one.
+	steps = []react.Step{{Action: "calculator", Observation: "0.985"}}
+	assert.Equal(t, "Pennsylvania has a larger population: Illinois's population is only about 1.0 times Pennsylvania's.",
+		n.Finish("Which state has more people: Illinois or Pennsylvania?", "Illinois's population is about 0.9 times Pennsylvania's.", steps))
+	steps = []react.Step{{Action: "calculator", Observation: "0.39"}}
+	assert.Equal(t, "No. Alaska has a larger area: Texas's area is only about 0.4 times Alaska's.",
+		n.Finish("Is Texas bigger than Alaska?", "Texas's area is about 0.3 times Alaska's.", steps))
+	// A difference the wrong way round names the larger place.
+	steps = []react.Step{{Action: "calculator", Observation: "-28502428"}}
+	assert.Equal(t, "The population of Texas is larger by 28502428.",
+		n.Finish("difference in population between Vermont and Texas", "The population of Vermont is larger by 28502428.", steps))
 	steps = []react.Step{{Action: "calculator", Observation: "9.97"}}
 	assert.Equal(t, "Texas has a larger population: Texas's population is about 10.0 times Ohio's.",
 		n.Finish("which has more people, texas or ohio", "Texas's population is about 9.9 times Ohio's.", steps))
