@@ -9,8 +9,8 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/ponder-go/ponder/backend"
+	"github.com/ponder-go/ponder/localmodel/agentmodel"
 	"github.com/ponder-go/ponder/react"
-	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/trace"
 )
 
@@ -66,10 +66,9 @@ func agent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if backend.Bundled(*be, *model) && !*native && len(*mcpServers) == 0 {
 		// The bundled model runs the way it was trained (as the flagship
 		// example does), and says so when it cannot answer.
-		if a.Tools, err = synth.StatesTools(); err != nil {
+		if _, err = agentmodel.Configure(a); err != nil {
 			return err
 		}
-		synth.AsTrained(a)
 	}
 	res, err := a.Run(trace.WithTracer(ctx, tr), q)
 	if *traceFile != "" {

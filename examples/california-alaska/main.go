@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ponder-go/ponder/backend"
+	"github.com/ponder-go/ponder/localmodel/agentmodel"
 	"github.com/ponder-go/ponder/react"
-	"github.com/ponder-go/ponder/react/synth"
 	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/trace"
 )
@@ -57,8 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// prompt, one passage per search, and every step constrained to a
 		// registered tool with arguments and answers grounded in the
 		// question and the observations.
-		agent.Tools, err = synth.StatesTools()
-		synth.AsTrained(agent).Constrained = true
+		_, err = agentmodel.Configure(agent)
 	} else {
 		agent.Tools, err = tools.Builtin()
 		agent.Constrained = backend.Resolve(*be) == "local"
