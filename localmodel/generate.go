@@ -226,6 +226,19 @@ func (q *sequence) emitForced(toks []int32) bool {
 func (q *sequence) choose() (tok int32, lp []float64, stop bool) {
 	var allowed func(int) bool
 	c := q.o.Constraint
+	if c != nil && q.o.Sampling.Temperature <= 0 && q.o.TopLogprobs == 0 {
+		// Greedy: when the best token overall keeps the constraint alive
+		// it is the best allowed one, and walking its bytes is all the
+		// check costs; the mask over the vocabulary is computed only when
+		// it does not.
+		tok, lp = q.o.Sampling.pick(q.logits, q.rng, nil)
+		if c.AllowsWithin(q.cs, tok, q.m.Tok.Token(tok), q.left) {
+			if q.m.isStop(tok) {
+				return tok, lp, true
+			}
+			return tok, lp, false
+		}
+	}
 	if c != nil {
 		mask := c.MaskWithin(q.cs, q.left)
 		if c.Accepting(q.cs) && onlyStop(mask, q.m.StopToken()) {

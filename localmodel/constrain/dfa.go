@@ -25,6 +25,8 @@ type Index struct {
 	// skip[i] is the first position after i whose token does not start
 	// with toks[i] (the end of i's subtree).
 	skip []int32
+	// special[id] marks the ids left out (special tokens and empty ones).
+	special []bool
 }
 
 // NewIndex builds the index, leaving out the special token ids given.
@@ -33,10 +35,12 @@ func NewIndex(v Vocab, special ...int32) *Index {
 	for _, s := range special {
 		sp[s] = true
 	}
-	ix := &Index{size: v.VocabSize()}
+	ix := &Index{size: v.VocabSize(), special: make([]bool, v.VocabSize())}
 	for id := int32(0); int(id) < v.VocabSize(); id++ {
 		if !sp[id] && len(v.Token(id)) > 0 {
 			ix.order = append(ix.order, id)
+		} else {
+			ix.special[id] = true
 		}
 	}
 	sort.Slice(ix.order, func(a, b int) bool { return bytes.Compare(v.Token(ix.order[a]), v.Token(ix.order[b])) < 0 })
@@ -371,6 +375,33 @@ func (m *Matcher) MaskWithin(s int32, budget int) []uint64 {
 	d.within[left] = mask
 	m.bytes += int64(len(mask)) * 8
 	return mask
+}
+
+// AllowsWithin reports whether token id (with bytes tok) keeps the
+// constraint completable within budget more tokens from s, by walking only
+// its bytes: a few automaton steps instead of a mask over the vocabulary.
+// A token it allows is in MaskWithin(s, budget) too, so a greedy decoder
+// whose best token passes needs no mask at all (the mask is computed only
+// when the best token fails). End-of-text is allowed when s accepts.
+func (m *Matcher) AllowsWithin(s, id int32, tok []byte, budget int) bool {
+	if s < 0 {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id == m.eot {
+		return m.states[s].accept
+	}
+	if len(tok) == 0 || int(id) >= m.ix.size || m.ix.special[id] {
+		return false
+	}
+	cur := s
+	for _, b := range tok {
+		if cur = m.step(cur, b); cur < 0 {
+			return false
+		}
+	}
+	return m.states[cur].dist <= int32(min(budget-1, 1<<29))
 }
 
 // Allowed reports whether mask allows token id.
