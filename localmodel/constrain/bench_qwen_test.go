@@ -31,15 +31,17 @@ func qwenTokenizer(b *testing.B) tokenizer.Tokenizer {
 // per token on average over a JSON-schema generation).
 //
 //   - cold: the mask of a state not seen before (the matcher is new);
+//
 //   - generation: a whole JSON document decoded token by token with a new
 //     matcher (mask at every step, then advance by the chosen token), so
 //     it pays every cold state a real generation meets; reported per token;
+//
 //   - check-first: the same document the way the greedy decoder does it
 //     (localmodel's choose): the best token is checked by walking its bytes
 //     (AllowsWithin), and the mask is computed only when it fails; here it
 //     never fails, which is the cost when the model writes valid JSON.
 //
-//	go test ./localmodel/constrain -run '^$' -bench MaskQwen -benchtime 20x
+//     go test ./localmodel/constrain -run '^$' -bench MaskQwen -benchtime 20x
 func BenchmarkMaskQwen(b *testing.B) {
 	tok := qwenTokenizer(b)
 	eos, _ := tok.SpecialID("<|im_end|>")
