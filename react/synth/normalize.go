@@ -105,14 +105,18 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	switch {
 	case density:
 		attr = "density"
-	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks"):
+	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount"):
 		attr = "population"
 	case words["land"]:
 		return Question{}, "asks for land area (the model was trained on total area)", false
-	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller", "acreage", "km"):
+	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller"):
 		attr = "area"
 	default:
 		return Question{}, "asks about something other than population or area", false
+	}
+	// Other units and other kinds of area are not what the corpus states.
+	if hasAny(words, "km", "kilometers", "kilometres", "kilometer", "kilometre", "hectares", "acres", "acreage", "water", "coastline", "shoreline", "metric") {
+		return Question{}, "asks in units or for an area the corpus does not state", false
 	}
 	// Other facts about a place are not what the model knows, even when
 	// the question also says "people" ("how many people work in ...").
@@ -122,7 +126,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	ratio := hasAny(words, "times", "ratio", "factor", "fold", "multiple")
 	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
 	fewer := hasAny(words, "fewer", "less", "smaller")
-	diff := fewer || hasAny(words, "more", "difference", "bigger", "larger", "exceed", "exceeds", "greater", "than")
+	diff := fewer || hasAny(words, "more", "difference", "bigger", "larger", "exceed", "exceeds", "greater", "than", "subtract", "minus", "gap")
 	first := wordRE.FindString(lower)
 	yesNo := (first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have") && !words["how"]
 	which := hasAny(words, "which", "whether", "compare", "compared", "comparison", "versus", "vs") || strings.Contains(lower, " or ") || yesNo
@@ -134,7 +138,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		}
 		return Question{Kind: Density, Attr: "population", Place: places}, "", true
 	case len(places) == 1:
-		if ratio || sum || phrase(" than ") {
+		if ratio || sum || which && !yesNo || phrase(" than ", "compared") {
 			return Question{}, "compares with a place it does not know", false
 		}
 		return Question{Kind: Lookup, Attr: attr, Place: places}, "", true

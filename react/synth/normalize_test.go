@@ -43,6 +43,9 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"", "What is the capital of Vermont?", "Who is the governor of Ohio?", "What was the population of Texas in 1990?",
 		"What is the population of Paris?", "What is 2+2?", "hi there", "asdf qwerty", "What is the GDP per capita of Ohio?",
 		"How many counties does Texas have?", "land area of Utah", "Texas and Florida", "How many people live in Puerto Rico?",
+		"What is the water area of Michigan?", "How many square kilometers is Texas?", "How big is Texas compared to France?",
+		"Who has more electoral votes, Texas or Florida?", "What percentage of Americans live in California?",
+		"Population density of New Jersey vs New York", "Texas vs Florida", "Tell me about Texas",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.False(t, ok, "%q read as %q", q, got)
