@@ -41,7 +41,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "custom-tool:", err)
 		os.Exit(1)
 	}
-	m, err := backend.Open(*be, "")
+	// The bundled model knows only the tools it was trained with.
+	m, err := backend.OpenGeneral(*be, "", "an agent with a custom tool")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "custom-tool:", err)
 		os.Exit(1)
