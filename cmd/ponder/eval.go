@@ -75,7 +75,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		args = []string{"react", "-h"}
 	}
 	if len(args) == 0 || args[0] != "react" {
-		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-tiny] [-constrained=true|false|both] [-vote 5] [-n 300] [-v]")
+		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-tiny] [-constrained=true|false|both] [-vote 5] [-questions 100] [-natural 240] [-v]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("eval react", flag.ContinueOnError)

@@ -31,8 +31,8 @@ type Normalizer struct {
 
 // Question is a question read by a Normalizer.
 type Question struct {
-	Kind  string   // Ratio, Sum, Difference, Density, Lookup or Comparison
-	Attr  string   // "population", "area" or "land area"
+	Kind  string   // Ratio, Sum, Difference, Density, Lookup, Comparison or Capital
+	Attr  string   // "population", "area", "land area" or "capital"
 	Place []string // the places, in the order the question relates them
 }
 
@@ -48,6 +48,8 @@ func (q Question) Canonical() string {
 		return fmt.Sprintf("How much larger is %s's %s than %s's?", q.Place[0], q.Attr, q.Place[1])
 	case Density:
 		return fmt.Sprintf("What is the population density of %s?", q.Place[0])
+	case Capital:
+		return fmt.Sprintf("What is the capital of %s?", q.Place[0])
 	}
 	return fmt.Sprintf("What is the %s of %s?", q.Attr, q.Place[0])
 }
@@ -108,11 +110,16 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount"):
 		attr = "population"
 	case words["land"]:
-		return Question{}, "asks for land area (the model was trained on total area)", false
+		attr = "land area"
 	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller"):
 		attr = "area"
+	case hasAny(words, "capital", "capitol") && len(places) == 1:
+		attr = "capital"
 	default:
-		return Question{}, "asks about something other than population or area", false
+		return Question{}, "asks about something other than population, area or the capital", false
+	}
+	if attr != "capital" && hasAny(words, "capital", "capitol") {
+		return Question{}, "asks about a capital city's figures", false
 	}
 	// Other units and other kinds of area are not what the corpus states.
 	if hasAny(words, "km", "kilometers", "kilometres", "kilometer", "kilometre", "hectares", "acres", "acreage", "water", "coastline", "shoreline", "metric") {
@@ -120,8 +127,11 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	}
 	// Other facts about a place are not what the model knows, even when
 	// the question also says "people" ("how many people work in ...").
-	if hasAny(words, "governor", "capital", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per") && !density {
+	if hasAny(words, "governor", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per") && !density {
 		return Question{}, "asks about another fact", false
+	}
+	if attr == "capital" {
+		return Question{Kind: Capital, Attr: "capital", Place: places}, "", true
 	}
 	ratio := hasAny(words, "times", "ratio", "factor", "fold", "multiple")
 	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
@@ -144,6 +154,8 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{Kind: Lookup, Attr: attr, Place: places}, "", true
 	case len(places) > 2:
 		return Question{}, "names more than two places", false
+	case attr == "land area":
+		return Question{}, "relates the land areas of two places (the model was trained on total areas for those)", false
 	case which && !ratio && !sum:
 		return Question{Kind: Comparison, Attr: attr, Place: places}, "", true
 	case ratio:

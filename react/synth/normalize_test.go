@@ -40,9 +40,9 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		assert.Equal(t, want, got, q)
 	}
 	for _, q := range []string{
-		"", "What is the capital of Vermont?", "Who is the governor of Ohio?", "What was the population of Texas in 1990?",
+		"", "What is the population of the capital of Texas?", "Who is the governor of Ohio?", "What was the population of Texas in 1990?",
 		"What is the population of Paris?", "What is 2+2?", "hi there", "asdf qwerty", "What is the GDP per capita of Ohio?",
-		"How many counties does Texas have?", "land area of Utah", "Texas and Florida", "How many people live in Puerto Rico?",
+		"How many counties does Texas have?", "land area of Utah and Ohio combined", "Texas and Florida", "How many people live in Puerto Rico?",
 		"What is the water area of Michigan?", "How many square kilometers is Texas?", "How big is Texas compared to France?",
 		"Who has more electoral votes, Texas or Florida?", "What percentage of Americans live in California?",
 		"Population density of New Jersey vs New York", "Texas vs Florida", "Tell me about Texas",
@@ -87,4 +87,26 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	steps = []react.Step{{Action: "calculator", Observation: "9.97"}}
 	assert.Equal(t, "Texas has a larger population: Texas's population is about 10.0 times Ohio's.",
 		n.Finish("which has more people, texas or ohio", "Texas's population is about 9.9 times Ohio's.", steps))
+}
+
+// Any text reads or refuses without panicking.
+func FuzzNormalizer(f *testing.F) {
+	s, err := tools.NewStateSearch()
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := &Normalizer{Places: s.Places}
+	for _, q := range []string{"How many more people live in Texas than FL?", "which is bigger, montana or nevada", "", "1990 ohio pop", "Washington, D.C. capital", "\xff\xfe"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		r, _, ok := n.Read(q)
+		if ok && len(r.Place) == 0 {
+			t.Fatalf("%q read without a place", q)
+		}
+		if ok {
+			_ = r.Canonical()
+		}
+		_ = n.Finish(q, "about 1.2 times", []react.Step{{Action: "calculator", Observation: "1.25"}})
+	})
 }

@@ -175,6 +175,7 @@ const (
 	Density    = "density"
 	Lookup     = "lookup"
 	NoTool     = "no-tool"
+	Capital    = "capital"
 )
 
 // Task is a question with its expected answer text (a number or name that
@@ -209,7 +210,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		}
 		return float64(s.Population)
 	}
-	kind := []string{Ratio, Ratio, Ratio, Sum, Difference, Density, Lookup, NoTool}[r.IntN(8)]
+	kind := []string{Ratio, Ratio, Ratio, Sum, Difference, Density, Lookup, NoTool, Lookup, Capital}[r.IntN(10)]
 	t := Task{Kind: kind, A: a, B: b, Attr: attr}
 	switch kind {
 	case Ratio, Sum, Difference:
@@ -232,9 +233,20 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		s := facts(a)
 		t.Expect = round1(float64(s.Population) / s.LandArea)
 	case Lookup:
+		if r.IntN(3) == 0 {
+			t.Attr = "land area"
+		}
 		t.Question = []string{"What is the %[2]s of %[1]s?", "How large is the %[2]s of %[1]s?"}[r.IntN(2)]
-		t.Question = fmt.Sprintf(t.Question, a, attr)
-		t.Expect = corpus.Group(val(a), 2)
+		t.Question = fmt.Sprintf(t.Question, a, t.Attr)
+		if t.Attr == "land area" {
+			t.Expect = corpus.Group(facts(a).LandArea, 2)
+		} else {
+			t.Expect = corpus.Group(val(a), 2)
+		}
+	case Capital:
+		t.Attr = "capital"
+		t.Question = fmt.Sprintf("What is the capital of %s?", a)
+		t.Expect = facts(a).Capital
 	case NoTool:
 		t.Question = fmt.Sprintf("Which place does this question name: %s?", a)
 		t.Expect = a
@@ -247,7 +259,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 // model grounds its lines in the question, the observations and this.
 const Vocabulary = "I need the population area land of Now I divide add subtract the two numbers with calculator by had has a total " +
 	"I now know final answer The question names place itself no tool is needed s about times combined and is larger " +
-	"by population density people per square mile miles"
+	"by population density people per square mile miles capital"
 
 // AsTrained sets a up to run a model trained on these traces the way it was
 // trained: no system prompt (Bare), grounded words drawn from the question,
@@ -337,10 +349,16 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 			return nil, err
 		}
 		unit := " people"
-		if t.Attr == "area" {
+		if t.Attr != "population" {
 			unit = " square miles"
 		}
 		final(restate(t.A, t.Attr, v)+" I now know the final answer.", fmt.Sprintf("The %s of %s is %s%s.", t.Attr, t.A, v, unit))
+	case Capital:
+		c, err := lookup(t.A, "capital", fmt.Sprintf("I need the capital of %s.", t.A))
+		if err != nil {
+			return nil, err
+		}
+		final(fmt.Sprintf("The capital of %s is %s. I now know the final answer.", t.A, c), fmt.Sprintf("The capital of %s is %s.", t.A, c))
 	case Density:
 		p, err := lookup(t.A, "population", fmt.Sprintf("I need the population of %s.", t.A))
 		if err != nil {
@@ -394,6 +412,15 @@ func extract(obs, place, attr string) (string, error) {
 		marker, unit = place+" has a total area of ", " square miles"
 	case "land area":
 		marker, unit = place+" has a land area of ", " square miles"
+	case "capital":
+		marker, unit = place+" ("+"", ", with "
+		if i := strings.Index(obs, "Its capital is "); i >= 0 && strings.Contains(obs[:i], place) {
+			rest := obs[i+len("Its capital is "):]
+			if j := strings.Index(rest, unit); j >= 0 {
+				return rest[:j], nil
+			}
+		}
+		return "", fmt.Errorf("synth: observation for the capital of %s lacks it: %q", place, obs)
 	}
 	i := strings.Index(obs, marker)
 	if i < 0 {
