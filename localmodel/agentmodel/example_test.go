@@ -29,6 +29,7 @@ func ExampleAgent() {
 		"How many times larger is California's population than Alaska's?",
 		"which is bigger, montana or NV",
 		"What is the capital of Vermont?",
+		"Who is the governor of Ohio?",
 	} {
 		res, err := agent.Run(context.Background(), q)
 		if err != nil {
@@ -39,5 +40,6 @@ func ExampleAgent() {
 	// Output:
 	// California's population is about 53.9 times Alaska's.
 	// Montana has a larger area: Montana's area is about 1.3 times
+	// The capital of Vermont is Montpelier.
 	// I could not answer that. I answer questions about the popula
 }

@@ -127,6 +127,10 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	}
 	// Other facts about a place are not what the model knows, even when
 	// the question also says "people" ("how many people work in ...").
+	if attr == "capital" {
+		delete(words, "city") // "the capital city of Maine"
+		delete(words, "cities")
+	}
 	if hasAny(words, "governor", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per") && !density {
 		return Question{}, "asks about another fact", false
 	}
