@@ -34,6 +34,16 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"Is Texas bigger than Alaska?":                                 "How many times larger is Texas's area than Alaska's?",
 		"Compare the populations of Florida and Georgia":               "How many times larger is Florida's population than Georgia's?",
 		"What's the population of Washington, D.C.?":                   "What is the population of District of Columbia?",
+		"ohio pop": "What is the population of Ohio?",
+		"Subtract Ohio's population from Texas's":      "How much larger is Ohio's population than Texas's?",
+		"How much smaller is Rhode Island than Texas?": "How much larger is Texas's area than Rhode Island's?",
+		"Is California more populated than Texas?":     "How many times larger is California's population than Texas's?",
+		"Texas or Florida: which has more residents?":  "How many times larger is Texas's population than Florida's?",
+		"What is the capital of Vermont?":              "What is the capital of Vermont?",
+		"vermont's capital city":                       "What is the capital of Vermont?",
+		"Which city is the capital of Maine?":          "What is the capital of Maine?",
+		"land area of utah":                            "What is the land area of Utah?",
+		"How much land does Kansas have":               "What is the land area of Kansas?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.True(t, ok, q)
