@@ -263,7 +263,9 @@ func (s *Store) load(data []byte) error {
 	for i := range docs {
 		d := Document{ID: r.str(), Title: r.str(), Text: r.str(), Source: r.str()}
 		nm := int(r.u32())
-		if nm > 1<<16 {
+		// Each entry takes at least 8 bytes (two lengths): a count the
+		// section cannot hold is a lie, refused before any work.
+		if nm > 1<<16 || nm > (len(r.data)-r.off)/8 {
 			return fmt.Errorf("chunk %d claims %d metadata entries", i, nm)
 		}
 		if nm > 0 {
@@ -271,6 +273,9 @@ func (s *Store) load(data []byte) error {
 			for range nm {
 				k := r.str()
 				d.Metadata[k] = r.str()
+				if r.err != nil {
+					break
+				}
 			}
 		}
 		if r.err != nil {
