@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -66,7 +67,17 @@ func TestGPT2ExportMatchesLlamaCpp(t *testing.T) {
 		if m.typ == gguf.F32 {
 			assert.Less(t, rel, 1e-3, m.name)
 		}
-		assert.GreaterOrEqual(t, agree, 0.99, m.name)
+		if m.typ == gguf.Q8_0 {
+			// Ponder's side is the float32 original, so a position whose two
+			// best tokens nearly tie may flip under quantization; where the
+			// best leads by a clear margin, the two must agree.
+			clear, flips := clearFlips(ours, refs[i].Logits[0], 0.02)
+			t.Logf("%s: %d of %d positions with a clear best token, %d flipped", m.name, clear, len(ours), flips)
+			assert.Zero(t, flips, m.name)
+			assert.GreaterOrEqual(t, agree, 0.9, m.name)
+		} else {
+			assert.GreaterOrEqual(t, agree, 0.99, m.name)
+		}
 		// Q8_0 is compared with Ponder's float32 original: the rest is
 		// quantization error.
 		assert.Less(t, kl, map[gguf.Type]float64{gguf.F32: 1e-5, gguf.F16: 1e-5, gguf.Q8_0: 1e-2}[m.typ], m.name)
@@ -75,4 +86,31 @@ func TestGPT2ExportMatchesLlamaCpp(t *testing.T) {
 		}
 		assert.Equal(t, ids[i], refs[i].Tokens[0], "%s tokens", m.name)
 	}
+}
+
+// clearFlips counts the positions where ours leads its runner-up by more
+// than margin of the logit range, and how many of those have a different
+// arg-max in ref.
+func clearFlips(ours, ref [][]float32, margin float64) (clear, flips int) {
+	for p := range ours {
+		best, second := math.Inf(-1), math.Inf(-1)
+		lo := math.Inf(1)
+		for _, v := range ours[p] {
+			f := float64(v)
+			lo = math.Min(lo, f)
+			if f > best {
+				best, second = f, best
+			} else if f > second {
+				second = f
+			}
+		}
+		if best-second <= margin*(best-lo) {
+			continue
+		}
+		clear++
+		if argmax(ours[p]) != argmax(ref[p]) {
+			flips++
+		}
+	}
+	return clear, flips
 }
