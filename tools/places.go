@@ -13,11 +13,12 @@ import (
 type Places struct {
 	names   []string          // canonical names
 	aliases map[string]string // exact aliases (postal codes) -> name
+	folded  map[string]string // aliases in any case ("calif", "fla") -> name
 }
 
 // NewPlaces indexes place names with their codes (code may be "").
 func NewPlaces(names, codes []string) *Places {
-	p := &Places{aliases: map[string]string{}}
+	p := &Places{aliases: map[string]string{}, folded: map[string]string{}}
 	for i, n := range names {
 		p.names = append(p.names, n)
 		if i < len(codes) && codes[i] != "" {
@@ -25,6 +26,29 @@ func NewPlaces(names, codes []string) *Places {
 		}
 	}
 	return p
+}
+
+// AddAliases makes each word of aliases name a place in any case, with or
+// without a final period: the abbreviations people write ("Calif.",
+// "fla", "ca") that are not also everyday words.
+func (p *Places) AddAliases(aliases map[string]string) {
+	for w, n := range aliases {
+		p.folded[strings.ToLower(w)] = n
+	}
+}
+
+// alias is the place word names as a code or an abbreviation.
+func (p *Places) alias(w string) (string, bool) {
+	if n, ok := p.aliases[w]; ok {
+		return n, true
+	}
+	if strings.Contains(w, ".") { // "N.Y." is NY
+		if n, ok := p.aliases[strings.ReplaceAll(w, ".", "")]; ok {
+			return n, true
+		}
+	}
+	n, ok := p.folded[strings.ToLower(strings.TrimSuffix(w, "."))]
+	return n, ok
 }
 
 // Find returns the places named in query, in order of appearance, each
@@ -40,8 +64,9 @@ func (p *Places) Find(query string) []string {
 		}
 	}
 	for i := 0; i < len(words); i++ {
-		// Postal codes count only in capitals: "IN", "OR", "ME" are words too.
-		if n, ok := p.aliases[words[i]]; ok && len(words[i]) == 2 {
+		// Postal codes count only in capitals: "IN", "OR", "ME" are words
+		// too (AddAliases adds those that are not).
+		if n, ok := p.alias(words[i]); ok {
 			add(n)
 			continue
 		}
@@ -84,10 +109,11 @@ func (p *Places) normalize(query string) string {
 	words := strings.Fields(query)
 	pop, area := false, false
 	for i, w := range words {
-		bare := strings.Trim(w, ".,;:?!'\"")
-		if n, ok := p.aliases[bare]; ok && len(bare) == 2 {
+		bare := strings.Trim(w, ",;:?!'\"")
+		if n, ok := p.alias(bare); ok {
 			words[i] = n
 		}
+		bare = strings.Trim(bare, ".")
 		lw := strings.ToLower(bare)
 		pop = pop || populationWords[lw] || strings.HasPrefix(lw, "populat")
 		area = area || areaWords[lw] || lw == "area"

@@ -36,4 +36,12 @@ func TestPlacesAsPeopleTypeThem(t *testing.T) {
 	assert.Equal(t, []string{"Indiana", "Oregon"}, s.Places.Find("compare IN and OR"))
 	assert.Equal(t, []string{"Virginia"}, s.Places.Find("population of Virginia"))
 	assert.Equal(t, []string{"West Virginia"}, s.Places.Find("population of west virginia"))
+	// Traditional abbreviations and the postal codes that are not words, in
+	// any case, with or without periods.
+	assert.Equal(t, []string{"California", "Florida", "New York"}, s.Places.Find("ca vs Fla. vs N.Y."))
+	assert.Equal(t, []string{"California", "Texas"}, s.Places.Find("Calif and tx"))
+	assert.Empty(t, s.Places.Find("is ok hi la mi md"))
+	out, err := s.Call(context.Background(), "tx population")
+	require.NoError(t, err)
+	assert.Contains(t, out, "Texas had a population", "tx population")
 }

@@ -42,7 +42,31 @@ func NewStateSearch() (*Search, error) {
 	for i, st := range ss {
 		names[i], codes[i] = st.Name, st.Abbr
 	}
-	return &Search{Backend: retrieval.NewBM25(docs...), Places: NewPlaces(names, codes), PlaceKey: "state"}, nil
+	places := NewPlaces(names, codes)
+	aliases := map[string]string{}
+	for i, code := range codes {
+		for _, a := range stateAbbreviations[code] {
+			aliases[a] = names[i]
+		}
+	}
+	places.AddAliases(aliases)
+	return &Search{Backend: retrieval.NewBM25(docs...), Places: places, PlaceKey: "state"}, nil
+}
+
+// stateAbbreviations are the ways people shorten state names besides the
+// capitalised postal code: the traditional (AP style) abbreviations and
+// the postal codes that are not everyday words in lower case ("ca", "tx";
+// not "in", "or", "me", "hi", "ok", "la", "mi" or "md"), each of which
+// names its state in any case.
+var stateAbbreviations = map[string][]string{
+	"AL": {"ala"}, "AK": {"ak"}, "AZ": {"az", "ariz"}, "AR": {"ark"}, "CA": {"ca", "calif", "cali"},
+	"CO": {"colo"}, "CT": {"ct", "conn"}, "DC": {"dc"}, "FL": {"fl", "fla"}, "GA": {"ga"},
+	"IA": {"ia"}, "IL": {"il"}, "KS": {"ks", "kan", "kans"}, "KY": {"ky"},
+	"MI": {"mich"}, "MN": {"mn", "minn"}, "MT": {"mont"}, "NE": {"neb", "nebr"},
+	"NV": {"nv", "nev"}, "NH": {"nh"}, "NJ": {"nj"}, "NM": {"nm"}, "NY": {"ny"}, "NC": {"nc"},
+	"OK": {"okla"}, "PA": {"penn", "penna"}, "RI": {"ri"}, "SC": {"sc"}, "SD": {"sd"},
+	"TN": {"tn", "tenn"}, "TX": {"tx", "tex"}, "UT": {"ut"}, "VT": {"vt"}, "VA": {"va"},
+	"WA": {"wa"}, "WV": {"wv"}, "WI": {"wi", "wis", "wisc"}, "WY": {"wy", "wyo"},
 }
 
 // filtered is a backend that can restrict results by metadata.

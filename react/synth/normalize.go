@@ -61,6 +61,7 @@ var (
 	washingtonDC = regexp.MustCompile(`(?i)\bwashington,?\s*d\.?\s?c\b\.?`)
 	yearRE       = regexp.MustCompile(`\b(1[5-9]\d\d|2[01]\d\d)\b`)
 	wordRE       = regexp.MustCompile(`[a-z]+`)
+	numberRE     = regexp.MustCompile(`\d`)
 )
 
 func hasAny(words map[string]bool, ws ...string) bool {
@@ -82,6 +83,11 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		if y != "2020" {
 			return Question{}, "asks about " + y + ", not the 2020 census", false
 		}
+	}
+	// A number besides the census year is arithmetic or a fact the model
+	// was not trained to apply ("divided by 2", "top 5", "in 1 word").
+	if numberRE.MatchString(yearRE.ReplaceAllString(q, "")) {
+		return Question{}, "has a number the model cannot use", false
 	}
 	q = washingtonDC.ReplaceAllString(q, "District of Columbia")
 	places := n.Places.Find(q)
@@ -107,11 +113,11 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	switch {
 	case density:
 		attr = "density"
-	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount"):
+	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount", "ppl"):
 		attr = "population"
 	case words["land"]:
 		attr = "land area"
-	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller"):
+	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller") || phrase(" fit in", " fits in", " fit inside"):
 		attr = "area"
 	case hasAny(words, "capital", "capitol") && len(places) == 1:
 		attr = "capital"
@@ -131,7 +137,12 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		delete(words, "city") // "the capital city of Maine"
 		delete(words, "cities")
 	}
-	if hasAny(words, "governor", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per") && !density {
+	if hasAny(words, "governor", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per",
+		// change over time and arithmetic on the figure
+		"growing", "grows", "increase", "increased", "increasing", "decrease", "decreased", "declining", "decline", "change", "changed", "projected", "projection", "forecast", "future", "history", "historical",
+		"share", "fraction", "proportion", "portion", "half", "double", "twice", "triple", "divided", "divide", "multiplied", "squared", "rounded", "million", "millions", "billion", "thousand", "thousands",
+		// places inside or beside a state, not the state
+		"beach", "springs", "river", "lake", "lakes", "county", "falls", "bay", "valley", "mountain", "mountains", "park", "university", "college", "airport", "keys", "panhandle", "gulf", "desert", "forest", "town", "towns", "village", "metro", "metropolitan", "suburb", "suburbs", "downtown", "borough") && !density {
 		return Question{}, "asks about another fact", false
 	}
 	if attr == "capital" {
@@ -155,6 +166,10 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		if ratio || sum || which && !yesNo || phrase(" than ", "compared") {
 			return Question{}, "compares with a place it does not know", false
 		}
+		// "Is Alaska the biggest state?" ranks one place among all.
+		if hasAny(words, "biggest", "largest", "smallest", "fewest", "most", "least", "rank", "ranked", "ranking", "ranks") && !words["recent"] {
+			return Question{}, "ranks a place among all the states", false
+		}
 		return Question{Kind: Lookup, Attr: attr, Place: places}, "", true
 	case len(places) > 2:
 		return Question{}, "names more than two places", false
@@ -164,6 +179,10 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{Kind: Comparison, Attr: attr, Place: places}, "", true
 	case ratio:
 		return Question{Kind: Ratio, Attr: attr, Place: places}, "", true
+	case phrase(" fit in", " fits in", " fit inside"):
+		// "How many Rhode Islands fit in Alaska?" is Alaska's area over
+		// Rhode Island's.
+		return Question{Kind: Ratio, Attr: "area", Place: []string{places[1], places[0]}}, "", true
 	case sum:
 		return Question{Kind: Sum, Attr: attr, Place: places}, "", true
 	case diff:

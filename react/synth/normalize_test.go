@@ -44,6 +44,11 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"Which city is the capital of Maine?":          "What is the capital of Maine?",
 		"land area of utah":                            "What is the land area of Utah?",
 		"How much land does Kansas have":               "What is the land area of Kansas?",
+		"population of ca":                             "What is the population of California?",
+		"how many ppl in fla":                          "What is the population of Florida?",
+		"How many people live in N.Y.?":                "What is the population of New York?",
+		"How many Rhode Islands fit in Alaska?":        "How many times larger is Alaska's area than Rhode Island's?",
+		"What is the most recent population of Ohio?":  "What is the population of Ohio?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.True(t, ok, q)
@@ -56,6 +61,12 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"What is the water area of Michigan?", "How many square kilometers is Texas?", "How big is Texas compared to France?",
 		"Who has more electoral votes, Texas or Florida?", "What percentage of Americans live in California?",
 		"Population density of New Jersey vs New York", "Texas vs Florida", "Tell me about Texas",
+		// arithmetic or a change on top of the figure, a ranking among all
+		// states, a city or landmark named after a state
+		"What is the population of Ohio divided by 2?", "What's the population of Vermont plus 100?", "Top 5 facts about Utah",
+		"How fast is Utah's population growing?", "What share of Texas is land?", "Is Alaska the biggest state?",
+		"Is Ohio the most populous state?", "population of Virginia Beach", "How long is the Mississippi River?",
+		"How many people live in Colorado Springs?", "How deep is Lake Michigan?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.False(t, ok, "%q read as %q", q, got)
