@@ -77,7 +77,7 @@ func (p *Places) Find(query string) []string {
 				continue
 			}
 			cand := strings.ToLower(strings.Join(words[i:i+len(nw)], " "))
-			d := editDistance(cand, strings.ToLower(name), 2)
+			d := EditDistance(cand, strings.ToLower(name), 2)
 			limit := 0
 			switch {
 			case len(name) >= 9:
@@ -143,9 +143,9 @@ func placeWords(q string) []string {
 	return out
 }
 
-// editDistance is the Damerau-Levenshtein distance (adjacent swaps count
+// EditDistance is the Damerau-Levenshtein distance (adjacent swaps count
 // one), or limit+1 once it exceeds limit.
-func editDistance(a, b string, limit int) int {
+func EditDistance(a, b string, limit int) int {
 	ra, rb := []rune(a), []rune(b)
 	if d := len(ra) - len(rb); d > limit || -d > limit {
 		return limit + 1

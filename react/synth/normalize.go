@@ -73,6 +73,27 @@ func hasAny(words map[string]bool, ws ...string) bool {
 	return false
 }
 
+// keywords are the long words a question turns on, which people mistype.
+var keywords = []string{"population", "populations", "populated", "populous", "density", "residents", "inhabitants", "capital", "square"}
+
+// keyword is the keyword w is a small typo of ("populaton"), or "".
+func keyword(w string) string {
+	if len(w) < 6 {
+		return ""
+	}
+	limit := 1
+	if len(w) >= 9 {
+		limit = 2
+	}
+	best, bestD := "", limit+1
+	for _, k := range keywords {
+		if d := tools.EditDistance(w, k, limit); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
 // Read understands q, or reports false with the reason it cannot.
 func (n *Normalizer) Read(q string) (Question, string, bool) {
 	q = strings.TrimSpace(q)
@@ -98,6 +119,9 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	words := map[string]bool{}
 	for _, w := range wordRE.FindAllString(lower, -1) {
 		words[w] = true
+		if k := keyword(w); k != "" {
+			words[k] = true // "populaton" reads as "population"
+		}
 	}
 	phrase := func(ps ...string) bool {
 		for _, p := range ps {
@@ -137,7 +161,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		delete(words, "city") // "the capital city of Maine"
 		delete(words, "cities")
 	}
-	if hasAny(words, "governor", "gdp", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per",
+	if hasAny(words, "governor", "gdp", "country", "nation", "countries", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per",
 		// change over time and arithmetic on the figure
 		"growing", "grows", "increase", "increased", "increasing", "decrease", "decreased", "declining", "decline", "change", "changed", "projected", "projection", "forecast", "future", "history", "historical",
 		"share", "fraction", "proportion", "portion", "half", "double", "twice", "triple", "divided", "divide", "multiplied", "squared", "rounded", "million", "millions", "billion", "thousand", "thousands",
@@ -175,6 +199,14 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{}, "names more than two places", false
 	case attr == "land area":
 		return Question{}, "relates the land areas of two places (the model was trained on total areas for those)", false
+	case !ratio && !sum && phrase("how many more", "how much more", "how many fewer", "how much less", "how much bigger", "how much larger", "how much smaller", "difference"):
+		// "How many more residents does Illinois have compared to Ohio?"
+		// asks for a difference, whatever else it says.
+		p := places
+		if fewer {
+			p = []string{places[1], places[0]}
+		}
+		return Question{Kind: Difference, Attr: attr, Place: p}, "", true
 	case which && !ratio && !sum:
 		return Question{Kind: Comparison, Attr: attr, Place: places}, "", true
 	case ratio:
@@ -231,18 +263,28 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		}
 	case Comparison:
 		a, b := q.Place[0], q.Place[1]
-		what := "a larger " + q.Attr
-		var out string
-		if v >= 1 {
-			out = fmt.Sprintf("%s has %s: %s's %s is about %s times %s's.", a, what, a, q.Attr, round1(v), b)
-		} else {
-			out = fmt.Sprintf("%s has %s: %s's %s is only about %s times %s's.", b, what, a, q.Attr, round1(v), b)
+		lower := strings.ToLower(question)
+		words := map[string]bool{}
+		for _, w := range wordRE.FindAllString(lower, -1) {
+			words[w] = true
 		}
-		if first := wordRE.FindString(strings.ToLower(question)); first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have" {
-			// "Is A bigger than B?" names A as the larger one; "Is A
-			// smaller ...?" as the smaller.
-			claimA := !strings.Contains(strings.ToLower(question), "smaller") && !strings.Contains(strings.ToLower(question), "fewer") && !strings.Contains(strings.ToLower(question), "less")
-			if (v >= 1) == claimA {
+		// "Which is smaller, A or B?" is answered with the smaller place.
+		smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
+		var out string
+		switch {
+		case smaller && v >= 1:
+			out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", b, q.Attr, b, q.Attr, round1(1/v), a)
+		case smaller:
+			out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
+		case v >= 1:
+			out = fmt.Sprintf("%s has a larger %s: %s's %s is about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
+		default:
+			out = fmt.Sprintf("%s has a larger %s: %s's %s is only about %s times %s's.", b, q.Attr, a, q.Attr, round1(v), b)
+		}
+		if first := wordRE.FindString(lower); first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have" {
+			// "Is A bigger than B?" claims A is the larger one; "Is A
+			// smaller ...?" that it is the smaller.
+			if (v >= 1) != smaller {
 				return "Yes. " + out
 			}
 			return "No. " + out

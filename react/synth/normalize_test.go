@@ -35,20 +35,22 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"Compare the populations of Florida and Georgia":               "How many times larger is Florida's population than Georgia's?",
 		"What's the population of Washington, D.C.?":                   "What is the population of District of Columbia?",
 		"ohio pop": "What is the population of Ohio?",
-		"Subtract Ohio's population from Texas's":      "How much larger is Ohio's population than Texas's?",
-		"How much smaller is Rhode Island than Texas?": "How much larger is Texas's area than Rhode Island's?",
-		"Is California more populated than Texas?":     "How many times larger is California's population than Texas's?",
-		"Texas or Florida: which has more residents?":  "How many times larger is Texas's population than Florida's?",
-		"What is the capital of Vermont?":              "What is the capital of Vermont?",
-		"vermont's capital city":                       "What is the capital of Vermont?",
-		"Which city is the capital of Maine?":          "What is the capital of Maine?",
-		"land area of utah":                            "What is the land area of Utah?",
-		"How much land does Kansas have":               "What is the land area of Kansas?",
-		"population of ca":                             "What is the population of California?",
-		"how many ppl in fla":                          "What is the population of Florida?",
-		"How many people live in N.Y.?":                "What is the population of New York?",
-		"How many Rhode Islands fit in Alaska?":        "How many times larger is Alaska's area than Rhode Island's?",
-		"What is the most recent population of Ohio?":  "What is the population of Ohio?",
+		"Subtract Ohio's population from Texas's":                      "How much larger is Ohio's population than Texas's?",
+		"How much smaller is Rhode Island than Texas?":                 "How much larger is Texas's area than Rhode Island's?",
+		"Is California more populated than Texas?":                     "How many times larger is California's population than Texas's?",
+		"Texas or Florida: which has more residents?":                  "How many times larger is Texas's population than Florida's?",
+		"What is the capital of Vermont?":                              "What is the capital of Vermont?",
+		"vermont's capital city":                                       "What is the capital of Vermont?",
+		"Which city is the capital of Maine?":                          "What is the capital of Maine?",
+		"land area of utah":                                            "What is the land area of Utah?",
+		"How much land does Kansas have":                               "What is the land area of Kansas?",
+		"population of ca":                                             "What is the population of California?",
+		"how many ppl in fla":                                          "What is the population of Florida?",
+		"How many people live in N.Y.?":                                "What is the population of New York?",
+		"How many Rhode Islands fit in Alaska?":                        "How many times larger is Alaska's area than Rhode Island's?",
+		"What is the most recent population of Ohio?":                  "What is the population of Ohio?",
+		"what is the populaton of colorado":                            "What is the population of Colorado?",
+		"How many more residents does Illinois have compared to Ohio?": "How much larger is Illinois's population than Ohio's?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.True(t, ok, q)
@@ -66,7 +68,7 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"What is the population of Ohio divided by 2?", "What's the population of Vermont plus 100?", "Top 5 facts about Utah",
 		"How fast is Utah's population growing?", "What share of Texas is land?", "Is Alaska the biggest state?",
 		"Is Ohio the most populous state?", "population of Virginia Beach", "How long is the Mississippi River?",
-		"How many people live in Colorado Springs?", "How deep is Lake Michigan?",
+		"How many people live in Colorado Springs?", "How deep is Lake Michigan?", "What's the population of Georgia the country?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.False(t, ok, "%q read as %q", q, got)
@@ -108,6 +110,16 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	steps = []react.Step{{Action: "calculator", Observation: "9.97"}}
 	assert.Equal(t, "Texas has a larger population: Texas's population is about 10.0 times Ohio's.",
 		n.Finish("which has more people, texas or ohio", "Texas's population is about 9.9 times Ohio's.", steps))
+	// "Which is smaller" names the smaller place; "Is A smaller" is yes
+	// when A is.
+	steps = []react.Step{{Action: "calculator", Observation: "1.6"}}
+	assert.Equal(t, "Rhode Island has a smaller area: Rhode Island's area is only about 0.6 times Delaware's.",
+		n.Finish("Which one is smaller, Delaware or Rhode Island?", "Delaware's area is about 1.6 times Rhode Island's.", steps))
+	assert.Equal(t, "No. West Virginia has a smaller area: West Virginia's area is only about 0.6 times Maine's.",
+		n.Finish("Is Maine smaller than West Virginia?", "x", steps))
+	steps = []react.Step{{Action: "calculator", Observation: "0.5"}}
+	assert.Equal(t, "Yes. Maine has a smaller population: Maine's population is only about 0.5 times Ohio's.",
+		n.Finish("Does Maine have fewer people than Ohio?", "x", steps))
 }
 
 // Any text reads or refuses without panicking.
