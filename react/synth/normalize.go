@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -73,6 +74,32 @@ func hasAny(words map[string]bool, ws ...string) bool {
 	return false
 }
 
+// demonyms name a state's people: "Texans" are the people in Texas.
+var demonyms = map[string]string{
+	"alabamian": "Alabama", "alaskan": "Alaska", "arizonan": "Arizona", "arkansan": "Arkansas", "californian": "California",
+	"coloradan": "Colorado", "delawarean": "Delaware", "floridian": "Florida", "idahoan": "Idaho", "illinoisan": "Illinois",
+	"hoosier": "Indiana", "iowan": "Iowa", "kansan": "Kansas", "kentuckian": "Kentucky", "louisianan": "Louisiana",
+	"louisianian": "Louisiana", "mainer": "Maine", "marylander": "Maryland", "michigander": "Michigan", "minnesotan": "Minnesota",
+	"mississippian": "Mississippi", "missourian": "Missouri", "montanan": "Montana", "nebraskan": "Nebraska", "nevadan": "Nevada",
+	"new yorker": "New York", "new jerseyan": "New Jersey", "new mexican": "New Mexico", "new hampshirite": "New Hampshire",
+	"north carolinian": "North Carolina", "south carolinian": "South Carolina", "north dakotan": "North Dakota",
+	"south dakotan": "South Dakota", "ohioan": "Ohio", "oklahoman": "Oklahoma", "oregonian": "Oregon",
+	"pennsylvanian": "Pennsylvania", "rhode islander": "Rhode Island", "tennessean": "Tennessee", "texan": "Texas",
+	"utahn": "Utah", "vermonter": "Vermont", "virginian": "Virginia", "west virginian": "West Virginia",
+	"washingtonian": "Washington", "wisconsinite": "Wisconsin", "wyomingite": "Wyoming",
+}
+
+var demonymRE = func() *regexp.Regexp {
+	names := make([]string, 0, len(demonyms))
+	for d := range demonyms {
+		names = append(names, regexp.QuoteMeta(d))
+	}
+	// Longest first, so "West Virginians" is not read as "West" and
+	// "Virginians".
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
+	return regexp.MustCompile(`(?i)\b(?:` + strings.Join(names, "|") + `)s\b`)
+}()
+
 // keywords are the long words a question turns on, which people mistype.
 var keywords = []string{"population", "populations", "populated", "populous", "density", "residents", "inhabitants", "capital", "square"}
 
@@ -111,6 +138,10 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{}, "has a number the model cannot use", false
 	}
 	q = washingtonDC.ReplaceAllString(q, "District of Columbia")
+	// "How many Texans are there?" asks how many people live in Texas.
+	q = demonymRE.ReplaceAllStringFunc(q, func(m string) string {
+		return "people in " + demonyms[strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(m, "s"), "S"))]
+	})
 	places := n.Places.Find(q)
 	if len(places) == 0 {
 		return Question{}, "names no US state", false
@@ -147,6 +178,9 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		attr = "capital"
 	default:
 		return Question{}, "asks about something other than population, area or the capital", false
+	}
+	if phrase("population and area", "area and population", "population and size", "size and population", "population and land", "land area and population") {
+		return Question{}, "asks for two figures at once", false
 	}
 	if attr != "capital" && hasAny(words, "capital", "capitol") {
 		return Question{}, "asks about a capital city's figures", false
@@ -270,6 +304,12 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		}
 		// "Which is smaller, A or B?" is answered with the smaller place.
 		smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
+		first := wordRE.FindString(lower)
+		yesNo := first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have"
+		if smaller && hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest") {
+			// "Is A bigger or smaller than B?" asks which is larger.
+			smaller, yesNo = false, false
+		}
 		var out string
 		switch {
 		case smaller && v >= 1:
@@ -281,7 +321,7 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		default:
 			out = fmt.Sprintf("%s has a larger %s: %s's %s is only about %s times %s's.", b, q.Attr, a, q.Attr, round1(v), b)
 		}
-		if first := wordRE.FindString(lower); first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have" {
+		if yesNo {
 			// "Is A bigger than B?" claims A is the larger one; "Is A
 			// smaller ...?" that it is the smaller.
 			if (v >= 1) != smaller {

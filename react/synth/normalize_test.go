@@ -68,7 +68,7 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"What is the population of Ohio divided by 2?", "What's the population of Vermont plus 100?", "Top 5 facts about Utah",
 		"How fast is Utah's population growing?", "What share of Texas is land?", "Is Alaska the biggest state?",
 		"Is Ohio the most populous state?", "population of Virginia Beach", "How long is the Mississippi River?",
-		"How many people live in Colorado Springs?", "How deep is Lake Michigan?", "What's the population of Georgia the country?",
+		"How many people live in Colorado Springs?", "How deep is Lake Michigan?", "What's the population of Georgia the country?", "What is Virginia's population and area?",
 	} {
 		got, ok := n.Rewrite(q)
 		assert.False(t, ok, "%q read as %q", q, got)
@@ -117,6 +117,8 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 		n.Finish("Which one is smaller, Delaware or Rhode Island?", "Delaware's area is about 1.6 times Rhode Island's.", steps))
 	assert.Equal(t, "No. West Virginia has a smaller area: West Virginia's area is only about 0.6 times Maine's.",
 		n.Finish("Is Maine smaller than West Virginia?", "x", steps))
+	assert.Equal(t, "Delaware has a larger area: Delaware's area is about 1.6 times Rhode Island's.",
+		n.Finish("Is Delaware bigger or smaller than Rhode Island?", "x", steps))
 	steps = []react.Step{{Action: "calculator", Observation: "0.5"}}
 	assert.Equal(t, "Yes. Maine has a smaller population: Maine's population is only about 0.5 times Ohio's.",
 		n.Finish("Does Maine have fewer people than Ohio?", "x", steps))
