@@ -102,6 +102,9 @@ type Step struct {
 	ModelTime   time.Duration `json:"model_time"`
 	ToolTime    time.Duration `json:"tool_time"`
 	Tokens      int           `json:"tokens"`
+	// Compacted is set when the step's prompt had older observations
+	// shortened to fit the model's context (CompactSteps).
+	Compacted bool `json:"compacted,omitempty"`
 }
 
 // Result is what a run produced: the answer, every step and the trace.
@@ -396,24 +399,37 @@ func (r *run) text(ctx context.Context) error {
 			return fmt.Errorf("react: %w", err)
 		}
 		st := Step{Index: i, Start: time.Now()}
-		user := "Question: " + r.asked + "\n" + Scratchpad(r.res.Steps)
-		msgs := []llm.Message{llm.System(system), llm.User(user)}
-		context := system + "\n" + user
-		if r.Bare {
-			msgs, context = msgs[1:], user
+		stepRequest := func(steps []Step) llm.Request {
+			user := "Question: " + r.asked + "\n" + Scratchpad(steps)
+			msgs := []llm.Message{llm.System(system), llm.User(user)}
+			context := system + "\n" + user
+			if r.Bare {
+				msgs, context = msgs[1:], user
+			}
+			req := r.request(msgs)
+			if r.Seed != nil {
+				req.Seed = llm.Seed(*r.Seed*1000 + int64(i))
+			}
+			if r.Constrained {
+				// Result markers ("[1] ") number passages; they are not data
+				// an argument or answer may copy.
+				ground := resultMarker.ReplaceAllString(context, "")
+				req.Constraint = StepConstraint(r.Tools, ground+"\n"+r.Vocabulary, r.Vocabulary != "")
+			}
+			return req
 		}
-		req := r.request(msgs)
-		if r.Seed != nil {
-			req.Seed = llm.Seed(*r.Seed*1000 + int64(i))
+		resp, err := r.generate(ctx, stepRequest(r.res.Steps), &st)
+		// A transcript that outgrows the model's context is compacted:
+		// older observations shortened to their first sentence, then all
+		// but the last. The result keeps every step whole.
+		for keep := min(2, len(r.res.Steps)-1); keep >= 0 && errors.Is(err, llm.ErrContextLength); keep-- {
+			st.Compacted = true
+			resp, err = r.generate(ctx, stepRequest(CompactSteps(r.res.Steps, keep)), &st)
 		}
-		if r.Constrained {
-			// Result markers ("[1] ") number passages; they are not data an
-			// argument or answer may copy.
-			ground := resultMarker.ReplaceAllString(context, "")
-			req.Constraint = StepConstraint(r.Tools, ground+"\n"+r.Vocabulary, r.Vocabulary != "")
-		}
-		resp, err := r.generate(ctx, req, &st)
 		if err != nil {
+			if st.Compacted && errors.Is(err, llm.ErrContextLength) {
+				return fmt.Errorf("react: the run outgrew the model's context even with older observations shortened (%d steps): %w", len(r.res.Steps), err)
+			}
 			return err
 		}
 		st.Raw = resp.Choices[0].Text

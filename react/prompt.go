@@ -78,6 +78,48 @@ func Scratchpad(steps []Step) string {
 	return b.String()
 }
 
+// CompactSteps returns steps as a prompt shows them when the whole
+// transcript does not fit the model's context: the last keep steps whole,
+// and before them, replies that could not be read dropped and each
+// observation cut to its first sentence (at most 160 characters), which in
+// a search result is usually the fact that was looked up.
+func CompactSteps(steps []Step, keep int) []Step {
+	keep = min(max(keep, 0), len(steps))
+	out := make([]Step, 0, len(steps))
+	for _, s := range steps[:len(steps)-keep] {
+		if s.FormatError {
+			continue
+		}
+		s.Observation = firstSentence(s.Observation, 160)
+		out = append(out, s)
+	}
+	return append(out, steps[len(steps)-keep:]...)
+}
+
+// firstSentence is text's first sentence (through ". ", "? ", "! " or a
+// line end) with " ..." when more followed, or its first max bytes with
+// an ellipsis.
+func firstSentence(text string, max int) string {
+	text = strings.TrimSpace(text)
+	cut := len(text)
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' || (text[i] == '.' || text[i] == '?' || text[i] == '!') && (i+1 == len(text) || text[i+1] == ' ') {
+			cut = i + 1
+			if text[i] == '\n' {
+				cut = i
+			}
+			break
+		}
+	}
+	if cut > max {
+		return clip.String(text[:cut], max)
+	}
+	if cut < len(text) {
+		return text[:cut] + " ..."
+	}
+	return text
+}
+
 // Render writes the step in the text format, ending with a newline.
 func (s Step) Render() string {
 	var b strings.Builder

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/tools"
+	"github.com/ponder-go/ponder/tools/corpus"
 )
 
 // Normalizer maps a question as people type it ("how many more people live
@@ -279,7 +280,7 @@ func (n *Normalizer) Rewrite(q string) (string, bool) {
 // copies the digits it sees: 430.898 would read "430.8"), and a comparison
 // is answered with the place that is larger.
 func (n *Normalizer) Finish(question, answer string, steps []react.Step) string {
-	answer = roundFromCalculator(answer, steps)
+	answer = groupDigits(roundFromCalculator(answer, steps), steps)
 	if n.Places == nil {
 		return answer
 	}
@@ -293,7 +294,7 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		if v < 0 {
 			// The model copies the digits without the sign: say which
 			// place is larger.
-			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, q.Place[1], tools.FormatNumber(-v))
+			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, q.Place[1], corpus.Group(-v, 2))
 		}
 	case Comparison:
 		a, b := q.Place[0], q.Place[1]
@@ -332,6 +333,21 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		return out
 	}
 	return answer
+}
+
+// groupDigits writes the calculator's last result, where the answer
+// copies it, with thousands separators as the corpus writes figures
+// (2005436 reads 2,005,436).
+func groupDigits(answer string, steps []react.Step) string {
+	v, ok := lastCalculation(steps)
+	if !ok || math.Abs(v) < 10000 {
+		return answer
+	}
+	plain := tools.FormatNumber(v)
+	re := regexp.MustCompile(`(^|[^\d.,])` + regexp.QuoteMeta(strings.TrimPrefix(plain, "-")) + `($|[^\d,]|\.($|\D))`)
+	return re.ReplaceAllStringFunc(answer, func(m string) string {
+		return strings.Replace(m, strings.TrimPrefix(plain, "-"), corpus.Group(math.Abs(v), 2), 1)
+	})
 }
 
 // lastCalculation is the calculator's last result in steps.

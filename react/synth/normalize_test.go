@@ -105,11 +105,18 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 		n.Finish("Is Texas bigger than Alaska?", "Texas's area is about 0.3 times Alaska's.", steps))
 	// A difference the wrong way round names the larger place.
 	steps = []react.Step{{Action: "calculator", Observation: "-28502428"}}
-	assert.Equal(t, "The population of Texas is larger by 28502428.",
+	assert.Equal(t, "The population of Texas is larger by 28,502,428.",
 		n.Finish("difference in population between Vermont and Texas", "The population of Vermont is larger by 28502428.", steps))
 	steps = []react.Step{{Action: "calculator", Observation: "9.97"}}
 	assert.Equal(t, "Texas has a larger population: Texas's population is about 10.0 times Ohio's.",
 		n.Finish("which has more people, texas or ohio", "Texas's population is about 9.9 times Ohio's.", steps))
+	// Large figures copied from the calculator get thousands separators.
+	steps = []react.Step{{Action: "calculator", Observation: "2005436"}}
+	assert.Equal(t, "The combined population of Maine and Vermont is 2,005,436.",
+		n.Finish("Maine and Vermont population combined", "The combined population of Maine and Vermont is 2005436.", steps))
+	steps = []react.Step{{Action: "calculator", Observation: "198699.94"}}
+	assert.Equal(t, "The area of Texas is larger by 198,699.94 square miles, not 1198699.94.",
+		n.Finish("q", "The area of Texas is larger by 198699.94 square miles, not 1198699.94.", steps))
 	// "Which is smaller" names the smaller place; "Is A smaller" is yes
 	// when A is.
 	steps = []react.Step{{Action: "calculator", Observation: "1.6"}}
