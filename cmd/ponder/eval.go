@@ -180,7 +180,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			t0 := time.Now()
 			for _, t := range s.tasks {
 				ans, err := md.run(ctx, s, t)
-				if err == nil && strings.Contains(ans, t.Expect) {
+				if err == nil && answerHas(ans, t.Expect) {
 					ok++
 				} else if *verbose {
 					fmt.Fprintf(stderr, "%s | %s | %q: got %q (want %q) %v\n", s.name, md.name, t.Question, ans, t.Expect, err)
@@ -197,6 +197,12 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	return evalNatural(ctx, *naturalN, sets[1], methods, stdout, stderr, *verbose)
+}
+
+// answerHas reports whether answer states expect, whether or not either
+// groups digits with commas (2005436 and 2,005,436 are one figure).
+func answerHas(answer, expect string) bool {
+	return strings.Contains(strings.ReplaceAll(answer, ",", ""), strings.ReplaceAll(expect, ",", ""))
 }
 
 // evalNatural runs the ReAct methods on the natural-question dev set and

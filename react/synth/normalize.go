@@ -148,8 +148,14 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{}, "names no US state", false
 	}
 	lower := strings.ToLower(q)
+	// The words around the places: "Fort Plos Bay" names a place, where
+	// "bay" alone would be a landmark.
+	rest := lower
+	for _, p := range places {
+		rest = strings.ReplaceAll(rest, strings.ToLower(p), " ")
+	}
 	words := map[string]bool{}
-	for _, w := range wordRE.FindAllString(lower, -1) {
+	for _, w := range wordRE.FindAllString(rest, -1) {
 		words[w] = true
 		if k := keyword(w); k != "" {
 			words[k] = true // "populaton" reads as "population"

@@ -152,3 +152,19 @@ func FuzzNormalizer(f *testing.F) {
 		_ = n.Finish(q, "about 1.2 times", []react.Step{{Action: "calculator", Observation: "1.25"}})
 	})
 }
+
+// A place whose name holds a word that alone would be a landmark ("Bay",
+// "Valley") is still read as the place.
+func TestNormalizerPlaceNamesWithLandmarkWords(t *testing.T) {
+	n := &Normalizer{Places: tools.NewPlaces([]string{"Fort Plos Bay", "Trusheam Valley"}, nil)}
+	for q, want := range map[string]string{
+		"What is the land area of Fort Plos Bay?":                            "What is the land area of Fort Plos Bay?",
+		"how many people live in trusheam valley and fort plos bay combined": "What is the combined population of Trusheam Valley and Fort Plos Bay?",
+	} {
+		got, ok := n.Rewrite(q)
+		assert.True(t, ok, q)
+		assert.Equal(t, want, got, q)
+	}
+	_, ok := n.Rewrite("How deep is the bay of Fort Plos Bay?")
+	assert.False(t, ok, "a landmark beside the place's name is still a landmark")
+}
