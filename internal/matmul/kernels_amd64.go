@@ -79,6 +79,22 @@ func init() {
 		dotQ4_0x4 = func(out *[4]float32, w []byte, stride int, a []byte, nb int) {
 			dotQ4_0x4AVX2(out, &w[0], stride, &a[0], nb)
 		}
+		dotQ4_K = func(w, a []byte, nb int, pairwise bool) float32 {
+			if nb == 0 {
+				return 0
+			}
+			p := 0
+			if pairwise {
+				p = 1
+			}
+			return dotQ4_KAVX2(&w[0], &a[0], nb, p)
+		}
+		dotQ6_K = func(w, a []byte, nb int) float32 {
+			if nb == 0 {
+				return 0
+			}
+			return dotQ6_KAVX2(&w[0], &a[0], nb)
+		}
 	}
 }
 
@@ -133,3 +149,9 @@ func dot1x4Asm(s *[4]float32, x, w0, w1, w2, w3 []float32) {
 		s[3] += x[i] * w3[i]
 	}
 }
+
+//go:noescape
+func dotQ4_KAVX2(w, a *byte, nb, pairwise int) float32
+
+//go:noescape
+func dotQ6_KAVX2(w, a *byte, nb int) float32

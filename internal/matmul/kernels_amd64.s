@@ -407,3 +407,257 @@ dotdone:
 	MOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// HSUMI4(X, T): X[0] = the sum of X's four int32s (exact); T is scratch.
+#define HSUMI4(X, T) \
+	VPSHUFD $0x4e, X, T \
+	VPADDD T, X, X \
+	VPSHUFD $0xb1, X, T \
+	VPADDD T, X, X
+
+// HSUM4(X, T): X[0] = (X[0]+X[2]) + (X[1]+X[3]), as ggml's
+// _mm_movehl_ps and _mm_movehdup_ps sum; T is scratch.
+#define HSUM4(X, T) \
+	VMOVHLPS X, X, T \
+	VADDPS T, X, X \
+	VMOVSHDUP X, T \
+	VADDSS T, X, X
+
+// Q4KPAIR(QOFF, AOFF, SL, SH): Y9 += scale(SL)·(low nibbles at QOFF(SI) ·
+// 32 activations at AOFF(DI)) + scale(SH)·(high nibbles · the next 32).
+#define Q4KPAIR(QOFF, AOFF, SL, SH) \
+	VMOVDQU QOFF(SI), Y2 \
+	VPAND Y8, Y2, Y3 \
+	VPSRLW $4, Y2, Y4 \
+	VPAND Y8, Y4, Y4 \
+	VMOVDQU AOFF(DI), Y5 \
+	VPMADDUBSW Y5, Y3, Y5 \
+	VPBROADCASTW SL(SP), Y6 \
+	VPMADDWD Y6, Y5, Y5 \
+	VMOVDQU AOFF+32(DI), Y7 \
+	VPMADDUBSW Y7, Y4, Y7 \
+	VPBROADCASTW SH(SP), Y6 \
+	VPMADDWD Y6, Y7, Y7 \
+	VPADDD Y5, Y9, Y9 \
+	VPADDD Y7, Y9, Y9
+
+// Q4KACC: X0 += float(Σ Y9's int32s) · d (X13).
+#define Q4KACC \
+	VEXTRACTI128 $1, Y9, X5 \
+	VPADDD X5, X9, X9 \
+	HSUMI4(X9, X5) \
+	VCVTDQ2PS X9, X9 \
+	VFMADD231SS X9, X13, X0
+
+// func dotQ4_KAVX2(w, a *byte, nb, pairwise int) float32
+// One Q4_K weight row against one Q8_K activation row, ggml's way: per
+// 256-element block the 6-bit scales and mins are unpacked with integer
+// masks, the mins meet the activation group sums (bsums), and each pair of
+// sub-blocks is one 32-byte load of nibbles split low/high, multiplied
+// with VPMADDUBSW and scaled with VPMADDWD by the sub-block's scale
+// broadcast from the stack. The integer sums are exact; they meet the
+// float scales once a block, or once a pair of sub-blocks when pairwise
+// is set, which are the roundings of llama.cpp's Q4_K gemv (decode) and
+// gemm (prompt) kernels. Registers: X0 scale accumulator, X10 min
+// accumulator, Y8 nibble mask, Y9 int32 sums.
+TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $16-36
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ pairwise+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS X10, X10, X10
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+q4kloop:
+	TESTQ CX, CX
+	JZ q4kdone
+	// Scales and mins: utmp as in ggml's ggml_vec_dot_q4_K_q8_K.
+	MOVL 4(SI), R8
+	MOVL 8(SI), R9
+	MOVL 12(SI), R10
+	MOVL R10, R11
+	SHRL $4, R11
+	ANDL $0x0f0f0f0f, R11
+	MOVL R9, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R11
+	MOVL R9, BX
+	ANDL $0x3f3f3f3f, BX
+	MOVL R10, R9
+	ANDL $0x0f0f0f0f, R9
+	MOVL R8, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R9
+	MOVL BX, R10
+	ANDL $0x3f3f3f3f, R8
+	SHLQ $32, R9
+	ORQ R9, R8
+	SHLQ $32, R11
+	ORQ R11, R10
+	VMOVQ R8, X1
+	VPINSRQ $1, R10, X1, X1
+	VPMOVZXBW X1, Y1          // 8 scales, then 8 mins, as int16
+	VMOVDQU X1, 0(SP)         // the scales, for broadcasting
+	// d = f16(w.d)·a.d, dmin = f16(w.dmin)·a.d
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VMULSS (DI), X13, X13
+	VBROADCASTSS X13, Y13
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X14
+	VCVTPH2PS X14, X14
+	VMULSS (DI), X14, X14
+	VBROADCASTSS X14, X14
+	// Mins: Σ m_j · (bsums[2j] + bsums[2j+1]).
+	VMOVDQU 260(DI), Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPHADDW X3, X2, X3
+	VEXTRACTI128 $1, Y1, X4
+	VPMADDWD X3, X4, X4       // lane k: the mins of sub-blocks 2k and 2k+1
+	TESTQ DX, DX
+	JNZ q4kpairs
+	// Per block (ggml's gemv): one scaled sum of each kind a block.
+	HSUMI4(X4, X5)
+	VCVTDQ2PS X4, X4
+	VFMADD231SS X4, X14, X10
+	VPXOR Y9, Y9, Y9
+	Q4KPAIR(16, 4, 0, 2)
+	Q4KPAIR(48, 68, 4, 6)
+	Q4KPAIR(80, 132, 8, 10)
+	Q4KPAIR(112, 196, 12, 14)
+	Q4KACC
+	JMP q4knext
+q4kpairs:
+	// Per pair of sub-blocks (ggml's gemm): one scaled sum each.
+	VCVTDQ2PS X4, X4
+	VFMADD231SS X4, X14, X10
+	VMOVSHDUP X4, X5
+	VFMADD231SS X5, X14, X10
+	VMOVHLPS X4, X4, X5
+	VFMADD231SS X5, X14, X10
+	VPSHUFD $0xff, X4, X5
+	VFMADD231SS X5, X14, X10
+	VPXOR Y9, Y9, Y9
+	Q4KPAIR(16, 4, 0, 2)
+	Q4KACC
+	VPXOR Y9, Y9, Y9
+	Q4KPAIR(48, 68, 4, 6)
+	Q4KACC
+	VPXOR Y9, Y9, Y9
+	Q4KPAIR(80, 132, 8, 10)
+	Q4KACC
+	VPXOR Y9, Y9, Y9
+	Q4KPAIR(112, 196, 12, 14)
+	Q4KACC
+q4knext:
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q4kloop
+q4kdone:
+	VSUBSS X10, X0, X0
+	MOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// Q6KGROUP(Q, AOFF, SLO, SHI): Y9 += the 32 6-bit quants in Q (minus 32)
+// · the 32 activations at AOFF(DI), the first 16 scaled by the int16 at
+// SLO(SP), the last 16 by the one at SHI(SP). q·a - 32·a stays in int16
+// (at most 2·63·127 and 2·32·128), as in ggml.
+#define Q6KGROUP(Q, AOFF, SLO, SHI) \
+	VMOVDQU AOFF(DI), Y5 \
+	VPMADDUBSW Y5, Q, Y6 \
+	VPMADDUBSW Y5, Y11, Y7 \
+	VPSUBW Y7, Y6, Y6 \
+	VPBROADCASTW SLO(SP), X12 \
+	VPBROADCASTW SHI(SP), X14 \
+	VINSERTI128 $1, X14, Y12, Y12 \
+	VPMADDWD Y12, Y6, Y6 \
+	VPADDD Y6, Y9, Y9
+
+// Q6KHALF(QL, QH, A, G): one 128-element half of a Q6_K block: low nibbles
+// at QL(SI), high bit pairs at QH(SI), activations at A(DI), its eight
+// scales at G(SP).
+#define Q6KHALF(QL, QH, A, G) \
+	VMOVDQU QL(SI), Y1 \
+	VMOVDQU QL+32(SI), Y2 \
+	VMOVDQU QH(SI), Y3 \
+	VPAND Y10, Y3, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPAND Y8, Y1, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUP(Y15, A, G, G+2) \
+	VPSRLW $2, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPAND Y8, Y2, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUP(Y15, A+32, G+4, G+6) \
+	VPSRLW $4, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPSRLW $4, Y1, Y15 \
+	VPAND Y8, Y15, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUP(Y15, A+64, G+8, G+10) \
+	VPSRLW $6, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPSRLW $4, Y2, Y15 \
+	VPAND Y8, Y15, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUP(Y15, A+96, G+12, G+14)
+
+// func dotQ6_KAVX2(w, a *byte, nb int) float32
+// One Q6_K weight row against one Q8_K activation row, as ggml's AVX2
+// ggml_vec_dot_q6_K_q8_K: the 6-bit quants are rebuilt from nibbles and
+// bit pairs, the 16 int8 scales widened to int16 on the stack. Registers:
+// Y0 accumulator, Y8 nibble mask, Y10 bit-pair mask, Y11 32s, Y9 block
+// int32 sums, Y13 the block's scale.
+TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL $0x03030303, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10
+	MOVL $0x20202020, AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11
+q6kloop:
+	TESTQ CX, CX
+	JZ q6kdone
+	VPMOVSXBW 192(SI), Y1
+	VMOVDQU Y1, 0(SP)
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VMULSS (DI), X13, X13
+	VBROADCASTSS X13, Y13
+	VPXOR Y9, Y9, Y9
+	Q6KHALF(0, 128, 4, 0)
+	Q6KHALF(64, 160, 132, 16)
+	VCVTDQ2PS Y9, Y9
+	VFMADD231PS Y9, Y13, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q6kloop
+q6kdone:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X0, X1, X0
+	HSUM4(X0, X1)
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

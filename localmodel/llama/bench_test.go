@@ -19,30 +19,49 @@ import (
 // qwen05 is Qwen2.5-0.5B's exact shape.
 var qwen05 = Config{Arch: "qwen2", Embd: 896, Layers: 24, Heads: 14, KVHeads: 2, FF: 4864, Context: 32768, RMSEps: 1e-6, RopeBase: 1000000, Vocab: 151936}
 
-// writeQwen05 writes a random-weight model of that shape in type typ,
-// with GPT-2's vocabulary padded by unused tokens to 151,936.
+// llama1b is Llama-3.2-1B's shape (its context cut to 4,096 so the KV
+// cache stays small): the shape of the Q4_K_M files people run, and one
+// whose widths are multiples of the K-quants' 256 (Qwen2.5-0.5B's 896 is
+// not).
+var llama1b = Config{Arch: "llama", Embd: 2048, Layers: 16, Heads: 32, KVHeads: 8, FF: 8192, Context: 4096, RMSEps: 1e-5, RopeBase: 500000, Vocab: 128256}
+
+// benchShape is the shape PONDER_BENCH_SHAPE names: qwen05 (default) or
+// llama1b.
+func benchShape() (string, Config) {
+	if os.Getenv("PONDER_BENCH_SHAPE") == "llama1b" {
+		return "llama1b", llama1b
+	}
+	return "qwen05", qwen05
+}
+
+// writeQwen05 writes a random-weight model of the bench shape in type typ,
+// with GPT-2's vocabulary padded by unused tokens to the shape's size.
 func writeQwen05(t testing.TB, dir string, typ gguf.Type) string {
+	name, shape := benchShape()
 	gpt2, err := tokenizer.GPT2()
 	require.NoError(t, err)
 	v := gpt2.Vocab()
-	for len(v.Tokens) < qwen05.Vocab {
+	for len(v.Tokens) < shape.Vocab {
 		v.Tokens = append(v.Tokens, fmt.Sprintf("[PAD%d]", len(v.Tokens)))
 		v.Types = append(v.Types, tokenizer.TypeUnused)
 	}
 	var w gguf.Writer
-	require.NoError(t, WriteRandom(&w, qwen05, typ, true, 1))
+	require.NoError(t, WriteRandom(&w, shape, typ, true, 1))
 	tokenizer.WriteGGUF(&w, v, 50256, 50256, false, "")
-	path := filepath.Join(dir, "qwen05-"+typ.String()+".gguf")
+	path := filepath.Join(dir, name+"-"+typ.String()+".gguf")
 	require.NoError(t, w.WriteFile(path))
 	return path
 }
 
 // TestQwen05Speed reports load time, prefill (128 tokens) and decode
-// tok/s for Qwen2.5-0.5B's shape, Ponder next to llama.cpp in the same run
-// and on the same file (1 thread; PONDER_BENCH_THREADS=2 for two). It writes a ~0.5 GB file, so it runs
-// only with PONDER_BENCH_QWEN=Q8_0 (or another type):
+// tok/s for Qwen2.5-0.5B's shape (PONDER_BENCH_SHAPE=llama1b for
+// Llama-3.2-1B's), Ponder next to llama.cpp in the same run and on the
+// same file (1 thread; PONDER_BENCH_THREADS=2 for two). It writes a file
+// of 0.3-1.3 GB, so it runs only with PONDER_BENCH_QWEN=Q8_0 (or another
+// type):
 //
 //	PONDER_BENCH_QWEN=Q8_0 go test ./localmodel/llama -run Qwen05Speed -v -timeout 30m
+//	PONDER_BENCH_SHAPE=llama1b PONDER_BENCH_QWEN=Q4_K go test ./localmodel/llama -run Qwen05Speed -v -timeout 30m
 func TestQwen05Speed(t *testing.T) {
 	name := os.Getenv("PONDER_BENCH_QWEN")
 	if name == "" {

@@ -12,8 +12,10 @@ import (
 
 // linear is a weight matrix of rows×cols (ggml: ne0 = cols, ne1 = rows) in
 // any supported tensor type, viewed in the memory-mapped file. F32 weights
-// go straight to the matmul core; other types are dequantized a stripe of
-// rows at a time into per-worker scratch and multiplied there.
+// go straight to the matmul core; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and
+// Q6_K multiply in integer arithmetic against quantized activations
+// (mulQuant); F16, BF16 and Q5_K are dequantized a stripe of rows at a
+// time into per-worker scratch and multiplied there.
 type linear struct {
 	name       string
 	typ        gguf.Type
@@ -62,7 +64,7 @@ func (l *linear) mul(out, in []float32, T int) {
 		return
 	}
 	switch l.typ {
-	case gguf.Q8_0, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1:
+	case gguf.Q8_0, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1, gguf.Q4_K, gguf.Q6_K:
 		l.mulQuant(out, in, T)
 		return
 	}
@@ -100,14 +102,14 @@ func (l *linear) mul(out, in []float32, T int) {
 	wg.Wait()
 }
 
-// mulQuant multiplies Q8_0 and Q4_0 weights in integer arithmetic, as
-// ggml does: each input row is quantized to Q8_0 blocks once, then every
-// weight row's blocks meet it in the block dot kernel. Rows are split
-// across threads.
+// mulQuant multiplies quantized weights in integer arithmetic, as ggml
+// does: each input row is quantized to 8-bit blocks once (Q8_0, Q8_1 or
+// Q8_K, as the weight type pairs), then every weight row's blocks meet it
+// in the block dot kernel. Rows are split across threads.
 func (l *linear) mulQuant(out, in []float32, T int) {
 	nb := l.cols / 32
-	// Q4_1 and Q5_1 meet Q8_1 activations (with block sums), the others
-	// Q8_0.
+	// Q4_1 and Q5_1 meet Q8_1 activations (with block sums), the
+	// K-quants Q8_K (256 a block), the others Q8_0.
 	ablock, quantize := matmul.Q8_0Block, matmul.QuantizeQ8_0
 	var dot func(w, a []byte, nb int) float32
 	var dot4 func(out *[4]float32, w []byte, stride int, a []byte, nb int)
@@ -122,6 +124,14 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		dot, ablock, quantize = matmul.DotQ4_1, matmul.Q8_1Block, matmul.QuantizeQ8_1
 	case gguf.Q5_1:
 		dot, ablock, quantize = matmul.DotQ5_1, matmul.Q8_1Block, matmul.QuantizeQ8_1
+	case gguf.Q4_K:
+		// A prompt's rows meet the weights as llama.cpp's gemm rounds them,
+		// one token as its gemv does (see matmul.DotQ4_K).
+		pairwise := T > 1
+		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ4_K(w, a, nb, pairwise) }
+		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
+	case gguf.Q6_K:
+		dot, ablock, quantize, nb = matmul.DotQ6_K, matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	}
 	ab := nb * ablock
 	aq := make([]byte, T*ab)

@@ -1,0 +1,150 @@
+package matmul
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// K-quant dot products, ggml's way: activations are quantized per block of
+// 256 to Q8_K (a float32 scale, 256 int8s and the sums of each 16 of
+// them), and each weight super-block meets its activation block in integer
+// arithmetic, scaled once per sub-block.
+//
+// Q4_K weights: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8
+// sub-blocks of 32, 128 bytes of nibbles (each 32 bytes hold two
+// sub-blocks, low nibbles first): w = d·sc·q - dmin·m.
+// Q6_K weights: 128 bytes of low nibbles, 64 bytes of high bit pairs, 16
+// int8 scales (one per 16), f16 d: w = d·sc·(q-32).
+
+// Block sizes in bytes.
+const (
+	Q8_KBlock = 4 + 256 + 32
+	Q4_KBlock = 144
+	Q6_KBlock = 210
+)
+
+// QuantizeQ8_K writes x (a multiple of 256 long) as Q8_K blocks into dst
+// (len(x)/256·292 bytes), as ggml's quantize_row_q8_K: the value of
+// largest magnitude maps to -127, q = min(127, round-to-even(x·iscale)).
+func QuantizeQ8_K(dst []byte, x []float32) {
+	for b := 0; b+256 <= len(x); b += 256 {
+		blk := dst[b/256*Q8_KBlock : (b/256+1)*Q8_KBlock]
+		xs := x[b : b+256]
+		var amax, mx float32
+		for _, v := range xs {
+			if a := float32(math.Abs(float64(v))); a > amax {
+				amax, mx = a, v
+			}
+		}
+		if amax == 0 {
+			clear(blk)
+			continue
+		}
+		iscale := -127 / mx
+		binary.LittleEndian.PutUint32(blk, math.Float32bits(1/iscale))
+		qs := blk[4:260]
+		for i, v := range xs {
+			qs[i] = byte(int8(min(127, int(math.RoundToEven(float64(iscale*v))))))
+		}
+		for g := 0; g < 16; g++ {
+			var s int16
+			for _, q := range qs[g*16 : g*16+16] {
+				s += int16(int8(q))
+			}
+			binary.LittleEndian.PutUint16(blk[260+2*g:], uint16(s))
+		}
+	}
+}
+
+// DotQ4_K is the dot product of nb Q4_K weight blocks with nb Q8_K
+// activation blocks. The integer sums are exact; with pairwise they meet
+// the float scales every 64 elements instead of every 256, the rounding
+// of llama.cpp's prompt (gemm) kernel rather than its decode (gemv) one
+// (the pure-Go fallback rounds once a block either way).
+func DotQ4_K(w, a []byte, nb int, pairwise bool) float32 {
+	if nb <= 0 {
+		return 0
+	}
+	_, _ = w[nb*Q4_KBlock-1], a[nb*Q8_KBlock-1]
+	return dotQ4_K(w, a, nb, pairwise)
+}
+
+// DotQ6_K is the dot product of nb Q6_K weight blocks with nb Q8_K
+// activation blocks.
+func DotQ6_K(w, a []byte, nb int) float32 {
+	if nb <= 0 {
+		return 0
+	}
+	_, _ = w[nb*Q6_KBlock-1], a[nb*Q8_KBlock-1]
+	return dotQ6_K(w, a, nb)
+}
+
+var (
+	dotQ4_K = dotQ4_KGo
+	dotQ6_K = dotQ6_KGo
+)
+
+func f32At(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
+
+// bsum is the sum of the Q8_K block's 16-element group g.
+func bsum(a []byte, g int) int32 { return int32(int16(binary.LittleEndian.Uint16(a[260+2*g:]))) }
+
+// scaleMinK4 unpacks sub-block j's 6-bit scale and min of a Q4_K block.
+func scaleMinK4(j int, q []byte) (sc, m int32) {
+	if j < 4 {
+		return int32(q[j] & 63), int32(q[j+4] & 63)
+	}
+	return int32(q[j+4]&0xf | (q[j-4]>>6)<<4), int32(q[j+4]>>4 | (q[j]>>6)<<4)
+}
+
+func dotQ4_KGo(w, a []byte, nb int, _ bool) float32 {
+	var sum float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q4_KBlock:(b+1)*Q4_KBlock], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
+		da := f32At(ab)
+		scales, qs, q8 := wb[4:16], wb[16:144], ab[4:260]
+		var sumi, summ int32
+		for j := 0; j < 8; j++ {
+			sc, m := scaleMinK4(j, scales)
+			summ += m * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
+			q := qs[j/2*32 : j/2*32+32]
+			shift := uint(j%2) * 4
+			var s int32
+			for l, x := range q {
+				s += int32(x>>shift&0xf) * int32(int8(q8[j*32+l]))
+			}
+			sumi += sc * s
+		}
+		sum += h16(wb)*da*float32(sumi) - h16(wb[2:])*da*float32(summ)
+	}
+	return sum
+}
+
+func dotQ6_KGo(w, a []byte, nb int) float32 {
+	var sum float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q6_KBlock:(b+1)*Q6_KBlock], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
+		ql, qh, sc, q8 := wb[0:128], wb[128:192], wb[192:208], ab[4:260]
+		var sumi int32
+		for n := 0; n < 2; n++ {
+			ql, qh, sc, q8 := ql[n*64:], qh[n*32:], sc[n*8:], q8[n*128:]
+			var s [8]int32 // per 16 elements
+			for l := 0; l < 32; l++ {
+				is := l / 16
+				q1 := int32(ql[l]&0xf|(qh[l]>>0&3)<<4) - 32
+				q2 := int32(ql[l+32]&0xf|(qh[l]>>2&3)<<4) - 32
+				q3 := int32(ql[l]>>4|(qh[l]>>4&3)<<4) - 32
+				q4 := int32(ql[l+32]>>4|(qh[l]>>6&3)<<4) - 32
+				s[is] += q1 * int32(int8(q8[l]))
+				s[is+2] += q2 * int32(int8(q8[l+32]))
+				s[is+4] += q3 * int32(int8(q8[l+64]))
+				s[is+6] += q4 * int32(int8(q8[l+96]))
+			}
+			for i, v := range s {
+				sumi += int32(int8(sc[i])) * v
+			}
+		}
+		sum += h16(wb[208:]) * f32At(ab) * float32(sumi)
+	}
+	return sum
+}
