@@ -89,6 +89,9 @@ func init() {
 			}
 			return dotQ4_KAVX2(&w[0], &a[0], nb, p)
 		}
+		dotQ4_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
+			dotQ4_Kx4AVX2(out, &w[0], &a[0], astride, nb)
+		}
 		dotQ6_K = func(w, a []byte, nb int) float32 {
 			if nb == 0 {
 				return 0
@@ -155,3 +158,6 @@ func dotQ4_KAVX2(w, a *byte, nb, pairwise int) float32
 
 //go:noescape
 func dotQ6_KAVX2(w, a *byte, nb int) float32
+
+//go:noescape
+func dotQ4_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)

@@ -661,3 +661,148 @@ q6kdone:
 	MOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// Registers of dotQ4_Kx4AVX2: X0, X1, X10, X11 the four rows' scale
+// accumulators; Y2-Y7, Y12 scratch; Y8 the nibble mask; Y9 the unpacked
+// scales; X13, X14 the weight block's d and dmin; X15 its mins.
+
+// Q4KTOK(AOFF, IDX, DOFF, ACC): for one activation row (at DI plus the
+// index IDX), ACC += float(Σ of the pair of sub-blocks in Y3/Y4 (low/high
+// nibbles) · its 64 activations at AOFF, scaled by Y6/Y12) · d (DOFF(SP)).
+#define Q4KTOK(AOFF, IDX, DOFF, ACC) \
+	VMOVDQU AOFF(DI)IDX, Y5 \
+	VPMADDUBSW Y5, Y3, Y5 \
+	VPMADDWD Y6, Y5, Y5 \
+	VMOVDQU AOFF+32(DI)IDX, Y7 \
+	VPMADDUBSW Y7, Y4, Y7 \
+	VPMADDWD Y12, Y7, Y7 \
+	VPADDD Y7, Y5, Y5 \
+	VEXTRACTI128 $1, Y5, X7 \
+	VPADDD X7, X5, X5 \
+	HSUMI4(X5, X7) \
+	VCVTDQ2PS X5, X5 \
+	VFMADD231SS DOFF(SP), X5, ACC
+
+// Q4KPAIR4(QOFF, AOFF, SL, SH): one pair of sub-blocks of the weight row
+// (nibbles at QOFF(SI), scales at SL(SP) and SH(SP)) against four
+// activation rows.
+#define Q4KPAIR4(QOFF, AOFF, SL, SH) \
+	VMOVDQU QOFF(SI), Y2 \
+	VPAND Y8, Y2, Y3 \
+	VPSRLW $4, Y2, Y4 \
+	VPAND Y8, Y4, Y4 \
+	VPBROADCASTW SL(SP), Y6 \
+	VPBROADCASTW SH(SP), Y12 \
+	Q4KTOK(AOFF, (DX*1), 16, X0) \
+	Q4KTOK(AOFF, (R12*1), 20, X1) \
+	Q4KTOK(AOFF, (R12*2), 24, X10) \
+	Q4KTOK(AOFF, (R13*1), 28, X11)
+
+// Q4KMINS(IDX, T): for activation row T (at DI plus IDX): its d and dmin
+// for this block to 16+4T(SP) and 32+4T(SP) (X13, X14: the weight's d and
+// dmin), and the block's mins, one pair of sub-blocks at a time, into the
+// row's min accumulator at 48+4T(SP) (X15: the mins as int16).
+#define Q4KMINS(IDX, T) \
+	VMULSS 0(DI)IDX, X13, X5 \
+	VMOVSS X5, 16+4*T(SP) \
+	VMULSS 0(DI)IDX, X14, X5 \
+	VMOVSS X5, 32+4*T(SP) \
+	VMOVDQU 260(DI)IDX, Y2 \
+	VEXTRACTI128 $1, Y2, X3 \
+	VPHADDW X3, X2, X3 \
+	VPMADDWD X3, X15, X4 \
+	VCVTDQ2PS X4, X4 \
+	VMOVSS 48+4*T(SP), X5 \
+	VFMADD231SS 32+4*T(SP), X4, X5 \
+	VMOVSHDUP X4, X7 \
+	VFMADD231SS 32+4*T(SP), X7, X5 \
+	VMOVHLPS X4, X4, X7 \
+	VFMADD231SS 32+4*T(SP), X7, X5 \
+	VPSHUFD $0xff, X4, X7 \
+	VFMADD231SS 32+4*T(SP), X7, X5 \
+	VMOVSS X5, 48+4*T(SP)
+
+// func dotQ4_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
+// One Q4_K weight row against four Q8_K activation rows (a, a+astride,
+// ...): the scale unpacking and nibble split are done once for the four,
+// with the pairwise rounding of dotQ4_KAVX2. Stack: 0 the scales (int16),
+// 16 d and 32 dmin per row, 48 the rows' min accumulators.
+TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $64-40
+	MOVQ w+8(FP), SI
+	MOVQ a+16(FP), DI
+	MOVQ astride+24(FP), R12
+	MOVQ nb+32(FP), CX
+	LEAQ (R12)(R12*2), R13
+	XORQ DX, DX
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	VXORPS X10, X10, X10
+	VXORPS X11, X11, X11
+	VMOVUPS X0, 48(SP)
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+q4kx4loop:
+	TESTQ CX, CX
+	JZ q4kx4done
+	MOVL 4(SI), R8
+	MOVL 8(SI), R9
+	MOVL 12(SI), R10
+	MOVL R10, R11
+	SHRL $4, R11
+	ANDL $0x0f0f0f0f, R11
+	MOVL R9, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R11
+	MOVL R9, BX
+	ANDL $0x3f3f3f3f, BX
+	MOVL R10, R9
+	ANDL $0x0f0f0f0f, R9
+	MOVL R8, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R9
+	MOVL BX, R10
+	ANDL $0x3f3f3f3f, R8
+	SHLQ $32, R9
+	ORQ R9, R8
+	SHLQ $32, R11
+	ORQ R11, R10
+	VMOVQ R8, X9
+	VPINSRQ $1, R10, X9, X9
+	VPMOVZXBW X9, Y9
+	VMOVDQU X9, 0(SP)
+	VEXTRACTI128 $1, Y9, X15
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X14
+	VCVTPH2PS X14, X14
+	Q4KMINS((DX*1), 0)
+	Q4KMINS((R12*1), 1)
+	Q4KMINS((R12*2), 2)
+	Q4KMINS((R13*1), 3)
+	Q4KPAIR4(16, 4, 0, 2)
+	Q4KPAIR4(48, 68, 4, 6)
+	Q4KPAIR4(80, 132, 8, 10)
+	Q4KPAIR4(112, 196, 12, 14)
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q4kx4loop
+q4kx4done:
+	MOVQ out+0(FP), AX
+	VSUBSS 48(SP), X0, X0
+	VSUBSS 52(SP), X1, X1
+	VSUBSS 56(SP), X10, X10
+	VSUBSS 60(SP), X11, X11
+	VMOVSS X0, 0(AX)
+	VMOVSS X1, 4(AX)
+	VMOVSS X10, 8(AX)
+	VMOVSS X11, 12(AX)
+	VZEROUPPER
+	RET

@@ -79,8 +79,28 @@ func DotQ6_K(w, a []byte, nb int) float32 {
 	return dotQ6_K(w, a, nb)
 }
 
+// DotQ4_Kx4 computes the dot products of one row of nb Q4_K weight blocks
+// with four rows of nb Q8_K activation blocks (at a, a+astride,
+// a+2·astride, a+3·astride bytes), with DotQ4_K's pairwise rounding: the
+// weight blocks are unpacked once for the four (prompt processing).
+func DotQ4_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
+	if nb <= 0 {
+		*out = [4]float32{}
+		return
+	}
+	_, _ = w[nb*Q4_KBlock-1], a[3*astride+nb*Q8_KBlock-1]
+	dotQ4_Kx4(out, w, a, astride, nb)
+}
+
+func dotQ4_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+	for t := range out {
+		out[t] = dotQ4_KGo(w, a[t*astride:], nb, true)
+	}
+}
+
 var (
-	dotQ4_K = dotQ4_KGo
+	dotQ4_Kx4 = dotQ4_Kx4Go
+	dotQ4_K   = dotQ4_KGo
 	dotQ6_K = dotQ6_KGo
 )
 

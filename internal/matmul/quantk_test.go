@@ -107,6 +107,30 @@ func TestKQuantDots(t *testing.T) {
 	}
 }
 
+func TestDotQ4_Kx4(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, nb := range []int{1, 2, 8} {
+		astride := nb*Q8_KBlock + 7 // rows need not be adjacent
+		a := make([]byte, 4*astride)
+		for k := 0; k < 4; k++ {
+			x := make([]float32, nb*256)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			QuantizeQ8_K(a[k*astride:], x)
+		}
+		w := randomKBlocks(r, Q4_KBlock, nb)
+		var out [4]float32
+		DotQ4_Kx4(&out, w, a, astride, nb)
+		for k := 0; k < 4; k++ {
+			// Bit for bit the single-row kernel's pairwise rounding.
+			assert.Equal(t, DotQ4_K(w, a[k*astride:], nb, true), out[k], "nb=%d row %d (%s)", nb, k, Kernel)
+			want := referenceK(w, a[k*astride:], nb, false)
+			assert.InDelta(t, want, float64(out[k]), 1e-5*math.Abs(want)+1e-5, "nb=%d row %d", nb, k)
+		}
+	}
+}
+
 func TestQuantizeQ8_K(t *testing.T) {
 	x := make([]float32, 512)
 	for i := range x {

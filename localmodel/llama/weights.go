@@ -113,6 +113,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	ablock, quantize := matmul.Q8_0Block, matmul.QuantizeQ8_0
 	var dot func(w, a []byte, nb int) float32
 	var dot4 func(out *[4]float32, w []byte, stride int, a []byte, nb int)
+	var dotT4 func(out *[4]float32, w, a []byte, astride, nb int)
 	switch l.typ {
 	case gguf.Q8_0:
 		dot, dot4 = matmul.DotQ8_0, matmul.DotQ8_0x4
@@ -129,6 +130,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		// one token as its gemv does (see matmul.DotQ4_K).
 		pairwise := T > 1
 		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ4_K(w, a, nb, pairwise) }
+		dotT4 = matmul.DotQ4_Kx4
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	case gguf.Q6_K:
 		dot, ablock, quantize, nb = matmul.DotQ6_K, matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
@@ -154,7 +156,16 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		}
 		for ; o < hi; o++ {
 			w := l.data[o*l.rowBytes : (o+1)*l.rowBytes]
-			for t := 0; t < T; t++ {
+			t := 0
+			// Or four input rows per call share each weight block's
+			// unpacking (Q4_K).
+			for ; t+4 <= T && dotT4 != nil; t += 4 {
+				dotT4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
+				for k, v := range four {
+					out[(t+k)*l.rows+o] = v
+				}
+			}
+			for ; t < T; t++ {
 				out[t*l.rows+o] = dot(w, aq[t*ab:(t+1)*ab], nb)
 			}
 		}
