@@ -101,7 +101,7 @@ func dotQ4_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
 var (
 	dotQ4_Kx4 = dotQ4_Kx4Go
 	dotQ4_K   = dotQ4_KGo
-	dotQ6_K = dotQ6_KGo
+	dotQ6_K   = dotQ6_KGo
 )
 
 func f32At(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
