@@ -662,72 +662,58 @@ q6kdone:
 	VZEROUPPER
 	RET
 
-// Registers of dotQ4_Kx4AVX2: X0, X1, X10, X11 the four rows' scale
-// accumulators; Y2-Y7, Y12 scratch; Y8 the nibble mask; Y9 the unpacked
-// scales; X13, X14 the weight block's d and dmin; X15 its mins.
+// dotQ4_Kx4AVX2 keeps the four activation rows in the lanes of X
+// registers: X0 the scale accumulators, X1 the min accumulators, X13 and
+// X14 each row's d and dmin for the block. Each pair of sub-blocks gives
+// four int32 vectors (one a row), reduced to one vector of four sums with
+// VPHADDD and met with the scales by one VFMADD231PS: lane for lane the
+// rounding of dotQ4_KAVX2's pairwise mode.
 
-// Q4KTOK(AOFF, IDX, DOFF, ACC): for one activation row (at DI plus the
-// index IDX), ACC += float(Σ of the pair of sub-blocks in Y3/Y4 (low/high
-// nibbles) · its 64 activations at AOFF, scaled by Y6/Y12) · d (DOFF(SP)).
-#define Q4KTOK(AOFF, IDX, DOFF, ACC) \
-	VMOVDQU AOFF(DI)IDX, Y5 \
-	VPMADDUBSW Y5, Y3, Y5 \
-	VPMADDWD Y6, Y5, Y5 \
-	VMOVDQU AOFF+32(DI)IDX, Y7 \
-	VPMADDUBSW Y7, Y4, Y7 \
-	VPMADDWD Y12, Y7, Y7 \
-	VPADDD Y7, Y5, Y5 \
-	VEXTRACTI128 $1, Y5, X7 \
-	VPADDD X7, X5, X5 \
-	HSUMI4(X5, X7) \
-	VCVTDQ2PS X5, X5 \
-	VFMADD231SS DOFF(SP), X5, ACC
+// Q4KROW(AOFF, IDX, P): P = the 8 int32 partial sums of the pair of
+// sub-blocks in Y3/Y4 (scaled by Y6/Y12) with the row at DI plus IDX.
+#define Q4KROW(AOFF, IDX, P) \
+	VMOVDQU AOFF(DI)IDX, P \
+	VPMADDUBSW P, Y3, P \
+	VPMADDWD Y6, P, P \
+	VMOVDQU AOFF+32(DI)IDX, Y10 \
+	VPMADDUBSW Y10, Y4, Y10 \
+	VPMADDWD Y12, Y10, Y10 \
+	VPADDD Y10, P, P
 
-// Q4KPAIR4(QOFF, AOFF, SL, SH): one pair of sub-blocks of the weight row
-// (nibbles at QOFF(SI), scales at SL(SP) and SH(SP)) against four
-// activation rows.
-#define Q4KPAIR4(QOFF, AOFF, SL, SH) \
+// Q4KPAIRX4(QOFF, AOFF, SL, SH): one pair of sub-blocks (nibbles at
+// QOFF(SI), scales at SL(SP) and SH(SP)) against the four rows.
+#define Q4KPAIRX4(QOFF, AOFF, SL, SH) \
 	VMOVDQU QOFF(SI), Y2 \
 	VPAND Y8, Y2, Y3 \
 	VPSRLW $4, Y2, Y4 \
 	VPAND Y8, Y4, Y4 \
 	VPBROADCASTW SL(SP), Y6 \
 	VPBROADCASTW SH(SP), Y12 \
-	Q4KTOK(AOFF, (DX*1), 16, X0) \
-	Q4KTOK(AOFF, (R12*1), 20, X1) \
-	Q4KTOK(AOFF, (R12*2), 24, X10) \
-	Q4KTOK(AOFF, (R13*1), 28, X11)
+	Q4KROW(AOFF, (DX*1), Y2) \
+	Q4KROW(AOFF, (R12*1), Y5) \
+	Q4KROW(AOFF, (R12*2), Y7) \
+	Q4KROW(AOFF, (R13*1), Y9) \
+	VPHADDD Y5, Y2, Y2 \
+	VPHADDD Y9, Y7, Y7 \
+	VPHADDD Y7, Y2, Y2 \
+	VEXTRACTI128 $1, Y2, X10 \
+	VPADDD X10, X2, X2 \
+	VCVTDQ2PS X2, X2 \
+	VFMADD231PS X13, X2, X0
 
-// Q4KMINS(IDX, T): for activation row T (at DI plus IDX): its d and dmin
-// for this block to 16+4T(SP) and 32+4T(SP) (X13, X14: the weight's d and
-// dmin), and the block's mins, one pair of sub-blocks at a time, into the
-// row's min accumulator at 48+4T(SP) (X15: the mins as int16).
-#define Q4KMINS(IDX, T) \
-	VMULSS 0(DI)IDX, X13, X5 \
-	VMOVSS X5, 16+4*T(SP) \
-	VMULSS 0(DI)IDX, X14, X5 \
-	VMOVSS X5, 32+4*T(SP) \
-	VMOVDQU 260(DI)IDX, Y2 \
-	VEXTRACTI128 $1, Y2, X3 \
-	VPHADDW X3, X2, X3 \
-	VPMADDWD X3, X15, X4 \
-	VCVTDQ2PS X4, X4 \
-	VMOVSS 48+4*T(SP), X5 \
-	VFMADD231SS 32+4*T(SP), X4, X5 \
-	VMOVSHDUP X4, X7 \
-	VFMADD231SS 32+4*T(SP), X7, X5 \
-	VMOVHLPS X4, X4, X7 \
-	VFMADD231SS 32+4*T(SP), X7, X5 \
-	VPSHUFD $0xff, X4, X7 \
-	VFMADD231SS 32+4*T(SP), X7, X5 \
-	VMOVSS X5, 48+4*T(SP)
+// Q4KMINSX(IDX, R): R = the four pairs' min sums (int32) of the row at DI
+// plus IDX (X15: the block's mins as int16).
+#define Q4KMINSX(IDX, R) \
+	VMOVDQU 260(DI)IDX, Y10 \
+	VEXTRACTI128 $1, Y10, X11 \
+	VPHADDW X11, X10, X10 \
+	VPMADDWD X10, X15, R
 
 // func dotQ4_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
 // One Q4_K weight row against four Q8_K activation rows (a, a+astride,
 // ...): the scale unpacking and nibble split are done once for the four,
-// with the pairwise rounding of dotQ4_KAVX2. Stack: 0 the scales (int16),
-// 16 d and 32 dmin per row, 48 the rows' min accumulators.
-TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $64-40
+// with the pairwise rounding of dotQ4_KAVX2. Stack: the scales (int16).
+TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $16-40
 	MOVQ w+8(FP), SI
 	MOVQ a+16(FP), DI
 	MOVQ astride+24(FP), R12
@@ -736,9 +722,6 @@ TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $64-40
 	XORQ DX, DX
 	VXORPS X0, X0, X0
 	VXORPS X1, X1, X1
-	VXORPS X10, X10, X10
-	VXORPS X11, X11, X11
-	VMOVUPS X0, 48(SP)
 	MOVL $0x0f0f0f0f, AX
 	VMOVD AX, X8
 	VPBROADCASTD X8, Y8
@@ -776,33 +759,53 @@ q4kx4loop:
 	VPMOVZXBW X9, Y9
 	VMOVDQU X9, 0(SP)
 	VEXTRACTI128 $1, Y9, X15
+	// The rows' scales: d = f16(w.d)·a.d and dmin = f16(w.dmin)·a.d.
+	VMOVSS 0(DI), X5
+	VINSERTPS $0x10, 0(DI)(R12*1), X5, X5
+	VINSERTPS $0x20, 0(DI)(R12*2), X5, X5
+	VINSERTPS $0x30, 0(DI)(R13*1), X5, X5
 	MOVWLZX (SI), AX
 	VMOVD AX, X13
 	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, X13
+	VMULPS X5, X13, X13
 	MOVWLZX 2(SI), AX
 	VMOVD AX, X14
 	VCVTPH2PS X14, X14
-	Q4KMINS((DX*1), 0)
-	Q4KMINS((R12*1), 1)
-	Q4KMINS((R12*2), 2)
-	Q4KMINS((R13*1), 3)
-	Q4KPAIR4(16, 4, 0, 2)
-	Q4KPAIR4(48, 68, 4, 6)
-	Q4KPAIR4(80, 132, 8, 10)
-	Q4KPAIR4(112, 196, 12, 14)
+	VBROADCASTSS X14, X14
+	VMULPS X5, X14, X14
+	// Mins: the rows' four pair sums, transposed to one vector a pair.
+	Q4KMINSX((DX*1), X2)
+	Q4KMINSX((R12*1), X3)
+	Q4KMINSX((R12*2), X4)
+	Q4KMINSX((R13*1), X5)
+	VPUNPCKLDQ X3, X2, X6
+	VPUNPCKLDQ X5, X4, X7
+	VPUNPCKHDQ X3, X2, X9
+	VPUNPCKHDQ X5, X4, X10
+	VPUNPCKLQDQ X7, X6, X2
+	VPUNPCKHQDQ X7, X6, X3
+	VPUNPCKLQDQ X10, X9, X4
+	VPUNPCKHQDQ X10, X9, X5
+	VCVTDQ2PS X2, X2
+	VFMADD231PS X14, X2, X1
+	VCVTDQ2PS X3, X3
+	VFMADD231PS X14, X3, X1
+	VCVTDQ2PS X4, X4
+	VFMADD231PS X14, X4, X1
+	VCVTDQ2PS X5, X5
+	VFMADD231PS X14, X5, X1
+	Q4KPAIRX4(16, 4, 0, 2)
+	Q4KPAIRX4(48, 68, 4, 6)
+	Q4KPAIRX4(80, 132, 8, 10)
+	Q4KPAIRX4(112, 196, 12, 14)
 	ADDQ $144, SI
 	ADDQ $292, DI
 	DECQ CX
 	JMP q4kx4loop
 q4kx4done:
 	MOVQ out+0(FP), AX
-	VSUBSS 48(SP), X0, X0
-	VSUBSS 52(SP), X1, X1
-	VSUBSS 56(SP), X10, X10
-	VSUBSS 60(SP), X11, X11
-	VMOVSS X0, 0(AX)
-	VMOVSS X1, 4(AX)
-	VMOVSS X10, 8(AX)
-	VMOVSS X11, 12(AX)
+	VSUBPS X1, X0, X0
+	VMOVUPS X0, (AX)
 	VZEROUPPER
 	RET
