@@ -17,5 +17,5 @@ func Dot(a, b []float32) float32 { return dotFn(a, b) }
 func UseGeneric() {
 	dot3x4, dot1x4, dotFn, Kernel = dot3x4Go, dot1x4Go, dotGo, "go"
 	dotQ8_0, dotQ4_0, dotQ8_0x4, dotQ4_0x4 = dotQ8_0Go, dotQ4_0Go, dotQ8_0x4Go, dotQ4_0x4Go
-	dotQ4_K, dotQ4_Kx4, dotQ6_K = dotQ4_KGo, dotQ4_Kx4Go, dotQ6_KGo
+	dotQ4_K, dotQ4_Kx4, dotQ6_K, dotQ6_Kx4 = dotQ4_KGo, dotQ4_Kx4Go, dotQ6_KGo, dotQ6_Kx4Go
 }

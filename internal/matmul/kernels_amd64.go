@@ -92,6 +92,9 @@ func init() {
 		dotQ4_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
 			dotQ4_Kx4AVX2(out, &w[0], &a[0], astride, nb)
 		}
+		dotQ6_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
+			dotQ6_Kx4AVX2(out, &w[0], &a[0], astride, nb)
+		}
 		dotQ6_K = func(w, a []byte, nb int) float32 {
 			if nb == 0 {
 				return 0
@@ -161,3 +164,6 @@ func dotQ6_KAVX2(w, a *byte, nb int) float32
 
 //go:noescape
 func dotQ4_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
+
+//go:noescape
+func dotQ6_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)

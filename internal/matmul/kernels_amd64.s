@@ -809,3 +809,133 @@ q4kx4done:
 	VMOVUPS X0, (AX)
 	VZEROUPPER
 	RET
+
+// dotQ6_Kx4AVX2 rebuilds each group of 32 6-bit quants once for four
+// activation rows. Registers: Y0, Y9, Y13, Y14 the rows' int32 block sums;
+// Y8 nibble mask, Y10 bit-pair mask, Y11 32s; Y1-Y7, Y12, Y15 scratch.
+// Stack: 0 the 16 scales (int16), 32 + 32·row the rows' float
+// accumulators (8 lanes each, as dotQ6_KAVX2's Y0).
+
+// Q6KTOKX4(Q, AOFF, IDX, SUMI): SUMI += the group in Q (minus 32) · the
+// row at DI plus IDX, scaled by Y12.
+#define Q6KTOKX4(Q, AOFF, IDX, SUMI) \
+	VMOVDQU AOFF(DI)IDX, Y5 \
+	VPMADDUBSW Y5, Q, Y6 \
+	VPMADDUBSW Y5, Y11, Y7 \
+	VPSUBW Y7, Y6, Y6 \
+	VPMADDWD Y12, Y6, Y6 \
+	VPADDD Y6, SUMI, SUMI
+
+// Q6KGROUPX4(Q, AOFF, SLO, SHI): one group of 32 quants against the four
+// rows, the first 16 scaled by the int16 at SLO(SP), the rest by SHI(SP).
+#define Q6KGROUPX4(Q, AOFF, SLO, SHI) \
+	VPBROADCASTW SLO(SP), X12 \
+	VPBROADCASTW SHI(SP), X4 \
+	VINSERTI128 $1, X4, Y12, Y12 \
+	Q6KTOKX4(Q, AOFF, (DX*1), Y0) \
+	Q6KTOKX4(Q, AOFF, (R12*1), Y9) \
+	Q6KTOKX4(Q, AOFF, (R12*2), Y13) \
+	Q6KTOKX4(Q, AOFF, (R13*1), Y14)
+
+// Q6KHALFX4(QL, QH, A, G): Q6KHALF for four rows.
+#define Q6KHALFX4(QL, QH, A, G) \
+	VMOVDQU QL(SI), Y1 \
+	VMOVDQU QL+32(SI), Y2 \
+	VMOVDQU QH(SI), Y3 \
+	VPAND Y10, Y3, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPAND Y8, Y1, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A, G, G+2) \
+	VPSRLW $2, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPAND Y8, Y2, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A+32, G+4, G+6) \
+	VPSRLW $4, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPSRLW $4, Y1, Y15 \
+	VPAND Y8, Y15, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A+64, G+8, G+10) \
+	VPSRLW $6, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPSRLW $4, Y2, Y15 \
+	VPAND Y8, Y15, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A+96, G+12, G+14)
+
+// Q6KACCX4(IDX, SUMI, ACC): the row's float accumulator at ACC(SP) +=
+// f16(w.d) (X1) · a.d · float(SUMI).
+#define Q6KACCX4(IDX, SUMI, ACC) \
+	VMULSS 0(DI)IDX, X1, X2 \
+	VBROADCASTSS X2, Y2 \
+	VCVTDQ2PS SUMI, SUMI \
+	VMOVUPS ACC(SP), Y3 \
+	VFMADD231PS SUMI, Y2, Y3 \
+	VMOVUPS Y3, ACC(SP)
+
+// Q6KOUTX4(ACC, OFF): out[OFF/4] = the sum of the accumulator at ACC(SP)
+// in ggml's order (AX: out).
+#define Q6KOUTX4(ACC, OFF) \
+	VMOVUPS ACC(SP), Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X0, X1, X0 \
+	HSUM4(X0, X1) \
+	VMOVSS X0, OFF(AX)
+
+// func dotQ6_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
+TEXT ·dotQ6_Kx4AVX2(SB), NOSPLIT, $160-40
+	MOVQ w+8(FP), SI
+	MOVQ a+16(FP), DI
+	MOVQ astride+24(FP), R12
+	MOVQ nb+32(FP), CX
+	LEAQ (R12)(R12*2), R13
+	XORQ DX, DX
+	VXORPS Y0, Y0, Y0
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL $0x03030303, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10
+	MOVL $0x20202020, AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11
+q6kx4loop:
+	TESTQ CX, CX
+	JZ q6kx4done
+	VPMOVSXBW 192(SI), Y1
+	VMOVDQU Y1, 0(SP)
+	VPXOR Y0, Y0, Y0
+	VPXOR Y9, Y9, Y9
+	VPXOR Y13, Y13, Y13
+	VPXOR Y14, Y14, Y14
+	Q6KHALFX4(0, 128, 4, 0)
+	Q6KHALFX4(64, 160, 132, 16)
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	Q6KACCX4((DX*1), Y0, 32)
+	Q6KACCX4((R12*1), Y9, 64)
+	Q6KACCX4((R12*2), Y13, 96)
+	Q6KACCX4((R13*1), Y14, 128)
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q6kx4loop
+q6kx4done:
+	MOVQ out+0(FP), AX
+	Q6KOUTX4(32, 0)
+	Q6KOUTX4(64, 4)
+	Q6KOUTX4(96, 8)
+	Q6KOUTX4(128, 12)
+	VZEROUPPER
+	RET

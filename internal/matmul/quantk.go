@@ -98,7 +98,25 @@ func dotQ4_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
 	}
 }
 
+// DotQ6_Kx4 is DotQ4_Kx4 for Q6_K weights: each group of quants is
+// rebuilt once for the four rows, rounded as DotQ6_K rounds.
+func DotQ6_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
+	if nb <= 0 {
+		*out = [4]float32{}
+		return
+	}
+	_, _ = w[nb*Q6_KBlock-1], a[3*astride+nb*Q8_KBlock-1]
+	dotQ6_Kx4(out, w, a, astride, nb)
+}
+
+func dotQ6_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+	for t := range out {
+		out[t] = dotQ6_KGo(w, a[t*astride:], nb)
+	}
+}
+
 var (
+	dotQ6_Kx4 = dotQ6_Kx4Go
 	dotQ4_Kx4 = dotQ4_Kx4Go
 	dotQ4_K   = dotQ4_KGo
 	dotQ6_K   = dotQ6_KGo

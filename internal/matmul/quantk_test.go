@@ -107,7 +107,7 @@ func TestKQuantDots(t *testing.T) {
 	}
 }
 
-func TestDotQ4_Kx4(t *testing.T) {
+func TestDotKx4(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, nb := range []int{1, 2, 8} {
 		astride := nb*Q8_KBlock + 7 // rows need not be adjacent
@@ -127,6 +127,13 @@ func TestDotQ4_Kx4(t *testing.T) {
 			assert.Equal(t, DotQ4_K(w, a[k*astride:], nb, true), out[k], "nb=%d row %d (%s)", nb, k, Kernel)
 			want := referenceK(w, a[k*astride:], nb, false)
 			assert.InDelta(t, want, float64(out[k]), 1e-5*math.Abs(want)+1e-5, "nb=%d row %d", nb, k)
+		}
+		w6 := randomKBlocks(r, Q6_KBlock, nb)
+		DotQ6_Kx4(&out, w6, a, astride, nb)
+		for k := 0; k < 4; k++ {
+			assert.Equal(t, DotQ6_K(w6, a[k*astride:], nb), out[k], "Q6_K nb=%d row %d (%s)", nb, k, Kernel)
+			want := referenceK(w6, a[k*astride:], nb, true)
+			assert.InDelta(t, want, float64(out[k]), 1e-5*math.Abs(want)+1e-5, "Q6_K nb=%d row %d", nb, k)
 		}
 	}
 }

@@ -134,6 +134,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	case gguf.Q6_K:
 		dot, ablock, quantize, nb = matmul.DotQ6_K, matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
+		dotT4 = matmul.DotQ6_Kx4
 	}
 	ab := nb * ablock
 	aq := make([]byte, T*ab)
@@ -158,7 +159,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 			w := l.data[o*l.rowBytes : (o+1)*l.rowBytes]
 			t := 0
 			// Or four input rows per call share each weight block's
-			// unpacking (Q4_K).
+			// unpacking (Q4_K, Q6_K).
 			for ; t+4 <= T && dotT4 != nil; t += 4 {
 				dotT4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
 				for k, v := range four {
