@@ -84,6 +84,13 @@ type Agent struct {
 	// answers are rounded as the calculator's result allows, and a
 	// comparison is answered with the place that wins).
 	Finish func(question, answer string, steps []Step) string
+	// Decompose, when set, splits a question the model cannot answer in
+	// one run into questions it can (a comparison of two densities into
+	// each density), which run one after another as their own runs; join
+	// makes the answer from their results, or false to refuse. A part that
+	// is refused refuses the whole. ok false leaves the question to the
+	// usual path.
+	Decompose func(question string) (parts []string, join func(parts []*Result) (string, bool), ok bool)
 }
 
 // Step is one turn of the loop.
@@ -230,6 +237,11 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, a.Timeout)
 		defer cancel()
 	}
+	if a.Decompose != nil {
+		if parts, join, ok := a.Decompose(question); ok {
+			return a.runParts(ctx, question, parts, join)
+		}
+	}
 	ctx, span := trace.Start(ctx, trace.KindAgent, "react")
 	span.Set("question", question)
 	r := &run{Agent: a, res: &Result{Question: question, Trace: tr}, start: time.Now(), seen: map[string]int{}}
@@ -273,6 +285,51 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	span.Set("tokens", r.res.Usage.TotalTokens)
 	span.Finish(err)
 	return r.res, err
+}
+
+// runParts answers question from the runs of its parts (see Decompose).
+func (a *Agent) runParts(ctx context.Context, question string, parts []string, join func([]*Result) (string, bool)) (*Result, error) {
+	ctx, span := trace.Start(ctx, trace.KindAgent, "react")
+	span.Set("question", question)
+	span.Set("parts", strings.Join(parts, " | "))
+	start := time.Now()
+	res := &Result{Question: question, Asked: strings.Join(parts, " "), Trace: trace.FromContext(ctx)}
+	part := *a
+	part.Decompose, part.Timeout = nil, 0 // ctx already carries the deadline
+	var results []*Result
+	finish := func(err error) (*Result, error) {
+		res.Duration = time.Since(start)
+		if err != nil {
+			res.Stopped = err.Error()
+		}
+		span.Set("answer", res.Answer)
+		span.Finish(err)
+		return res, err
+	}
+	for _, p := range parts {
+		r, err := part.Run(ctx, p)
+		if r != nil {
+			for _, st := range r.Steps {
+				st.Index = len(res.Steps) + 1
+				res.Steps = append(res.Steps, st)
+			}
+			res.Usage = res.Usage.Add(r.Usage)
+		}
+		if err != nil {
+			return finish(err)
+		}
+		if r.Refused || r.Answer == "" {
+			res.Answer, res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+			return finish(nil)
+		}
+		results = append(results, r)
+	}
+	if answer, ok := join(results); ok {
+		res.Answer = answer
+	} else {
+		res.Answer, res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+	}
+	return finish(nil)
 }
 
 type run struct {

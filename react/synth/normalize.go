@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -34,8 +35,12 @@ type Normalizer struct {
 // Question is a question read by a Normalizer.
 type Question struct {
 	Kind  string   // Ratio, Sum, Difference, Density, Lookup, Comparison or Capital
-	Attr  string   // "population", "area", "land area" or "capital"
+	Attr  string   // "population", "area", "land area", "population density" or "capital"
 	Place []string // the places, in the order the question relates them
+	// Parts marks a question the model was not trained to answer in one
+	// run but answers place by place (Decompose): densities or land areas
+	// related, more than two places summed, several places looked up.
+	Parts bool
 }
 
 // Canonical is the question in the trained wording (a comparison is
@@ -171,7 +176,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	}
 	// What the question asks about.
 	var attr string
-	density := hasAny(words, "density", "densely", "dense", "crowded") || phrase("per square mile", "per sq", "a square mile", "each square mile")
+	density := hasAny(words, "density", "densely", "dense", "denser", "crowded") || phrase("per square mile", "per sq", "a square mile", "each square mile")
 	switch {
 	case density:
 		attr = "density"
@@ -221,11 +226,10 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	yesNo := (first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have") && !words["how"]
 	which := hasAny(words, "which", "whether", "compare", "compared", "comparison", "versus", "vs") || strings.Contains(lower, " or ") || yesNo
 
+	// A list of places with nothing relating them asks for each.
+	list := !ratio && !sum && !diff && !which && (strings.Contains(lower, " and ") || strings.Contains(lower, ","))
 	switch {
-	case attr == "density":
-		if len(places) != 1 {
-			return Question{}, "compares densities", false
-		}
+	case attr == "density" && len(places) == 1:
 		return Question{Kind: Density, Attr: "population", Place: places}, "", true
 	case len(places) == 1:
 		if ratio || sum || which && !yesNo || phrase(" than ", "compared") {
@@ -236,10 +240,41 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 			return Question{}, "ranks a place among all the states", false
 		}
 		return Question{Kind: Lookup, Attr: attr, Place: places}, "", true
-	case len(places) > 2:
-		return Question{}, "names more than two places", false
-	case attr == "land area":
-		return Question{}, "relates the land areas of two places (the model was trained on total areas for those)", false
+	case attr == "density":
+		attr = "population density"
+	}
+	if len(places) > 2 || attr == "population density" || attr == "land area" || list {
+		// Answered place by place: the model was trained on two places
+		// related by population or total area.
+		switch {
+		case list && attr != "population density":
+			return Question{Kind: Lookup, Attr: attr, Place: places, Parts: true}, "", true
+		case len(places) > 2 && sum && attr != "population density":
+			return Question{Kind: Sum, Attr: attr, Place: places, Parts: true}, "", true
+		case len(places) > 2:
+			return Question{}, "relates more than two places other than by a sum", false
+		}
+		q, reason, ok := relateTwo(attr, places, lower, ratio, sum, diff, fewer, which)
+		if !ok || q.Kind == Sum && attr == "population density" {
+			return Question{}, cmp.Or(reason, "adds densities"), false
+		}
+		q.Parts = true
+		return q, "", true
+	}
+	return relateTwo(attr, places, lower, ratio, sum, diff, fewer, which)
+}
+
+// relateTwo reads how a question relates two places' figures.
+func relateTwo(attr string, places []string, lower string, ratio, sum, diff, fewer, which bool) (Question, string, bool) {
+	phrase := func(ps ...string) bool {
+		for _, p := range ps {
+			if strings.Contains(lower, p) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
 	case !ratio && !sum && phrase("how many more", "how much more", "how many fewer", "how much less", "how much bigger", "how much larger", "how much smaller", "difference"):
 		// "How many more residents does Illinois have compared to Ohio?"
 		// asks for a difference, whatever else it says.
@@ -275,10 +310,111 @@ func (n *Normalizer) Rewrite(q string) (string, bool) {
 		return q, true // the trained question that needs no tool
 	}
 	r, _, ok := n.Read(q)
-	if !ok {
+	if !ok || r.Parts {
 		return "", false
 	}
 	return r.Canonical(), true
+}
+
+// Decompose is a react.Agent.Decompose: a question Read marks Parts is
+// asked place by place in the trained wording ("What is the population
+// density of Ohio?"), and the figures the runs found are related here:
+// the ratio, sum, difference or comparison the question asked for, from
+// the exact figures (a density as the calculator gave it, a lookup as
+// the corpus states it).
+func (n *Normalizer) Decompose(question string) ([]string, func([]*react.Result) (string, bool), bool) {
+	if n.Places == nil {
+		return nil, nil, false
+	}
+	q, _, ok := n.Read(question)
+	if !ok || !q.Parts {
+		return nil, nil, false
+	}
+	parts := make([]string, len(q.Place))
+	for i, p := range q.Place {
+		if q.Attr == "population density" {
+			parts[i] = Question{Kind: Density, Attr: "population", Place: []string{p}}.Canonical()
+		} else {
+			parts[i] = Question{Kind: Lookup, Attr: q.Attr, Place: []string{p}}.Canonical()
+		}
+	}
+	join := func(rs []*react.Result) (string, bool) {
+		if len(rs) != len(q.Place) {
+			return "", false
+		}
+		vals := make([]float64, len(rs))
+		for i, r := range rs {
+			v, ok := partFigure(q.Attr, r)
+			if !ok {
+				return "", false
+			}
+			vals[i] = v
+		}
+		total := 0.0
+		for _, v := range vals {
+			total += v
+		}
+		switch q.Kind {
+		case Lookup:
+			var b strings.Builder
+			for i, r := range rs {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(strings.TrimSpace(r.Answer))
+			}
+			if q.Attr != "population density" {
+				fmt.Fprintf(&b, " Combined, their %s is %s.", q.Attr, corpus.Group(total, 2))
+			}
+			return b.String(), true
+		case Sum:
+			return fmt.Sprintf("The combined %s of %s is %s.", q.Attr, listNames(q.Place), corpus.Group(total, 2)), true
+		case Ratio:
+			if vals[1] == 0 {
+				return "", false
+			}
+			return fmt.Sprintf("%s's %s is about %s times %s's.", q.Place[0], q.Attr, round1(vals[0]/vals[1]), q.Place[1]), true
+		case Difference:
+			d := vals[0] - vals[1]
+			a := q.Place[0]
+			if d < 0 {
+				a, d = q.Place[1], -d
+			}
+			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, a, corpus.Group(d, 2)), true
+		case Comparison:
+			if vals[1] == 0 {
+				return "", false
+			}
+			return compareAnswer(question, q, vals[0]/vals[1]), true
+		}
+		return "", false
+	}
+	return parts, join, true
+}
+
+// partFigure is the figure a part's run found: a density as the
+// calculator computed it, a lookup's first number as the corpus states it.
+func partFigure(attr string, r *react.Result) (float64, bool) {
+	if attr == "population density" {
+		v, ok := lastCalculation(r.Steps)
+		return v, ok && v > 0
+	}
+	m := figureRE.FindString(r.Answer)
+	if m == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", ""), 64)
+	return v, err == nil && v > 0
+}
+
+var figureRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
+
+// listNames writes "A, B and C".
+func listNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // Finish is a react.Agent.Finish for the bundled model: a one-decimal
@@ -303,40 +439,7 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, q.Place[1], corpus.Group(-v, 2))
 		}
 	case Comparison:
-		a, b := q.Place[0], q.Place[1]
-		lower := strings.ToLower(question)
-		words := map[string]bool{}
-		for _, w := range wordRE.FindAllString(lower, -1) {
-			words[w] = true
-		}
-		// "Which is smaller, A or B?" is answered with the smaller place.
-		smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
-		first := wordRE.FindString(lower)
-		yesNo := first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have"
-		if smaller && hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest") {
-			// "Is A bigger or smaller than B?" asks which is larger.
-			smaller, yesNo = false, false
-		}
-		var out string
-		switch {
-		case smaller && v >= 1:
-			out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", b, q.Attr, b, q.Attr, round1(1/v), a)
-		case smaller:
-			out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
-		case v >= 1:
-			out = fmt.Sprintf("%s has a larger %s: %s's %s is about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
-		default:
-			out = fmt.Sprintf("%s has a larger %s: %s's %s is only about %s times %s's.", b, q.Attr, a, q.Attr, round1(v), b)
-		}
-		if yesNo {
-			// "Is A bigger than B?" claims A is the larger one; "Is A
-			// smaller ...?" that it is the smaller.
-			if (v >= 1) != smaller {
-				return "Yes. " + out
-			}
-			return "No. " + out
-		}
-		return out
+		return compareAnswer(question, q, v)
 	}
 	return answer
 }
@@ -354,6 +457,46 @@ func groupDigits(answer string, steps []react.Step) string {
 	return re.ReplaceAllStringFunc(answer, func(m string) string {
 		return strings.Replace(m, strings.TrimPrefix(plain, "-"), corpus.Group(math.Abs(v), 2), 1)
 	})
+}
+
+// compareAnswer answers a comparison of q's two places whose figures stand
+// in ratio v: the place the question asks for (the larger, or the smaller
+// for "which is smaller"), with "Yes." or "No." for "Is A larger than B?".
+func compareAnswer(question string, q Question, v float64) string {
+	a, b := q.Place[0], q.Place[1]
+	lower := strings.ToLower(question)
+	words := map[string]bool{}
+	for _, w := range wordRE.FindAllString(lower, -1) {
+		words[w] = true
+	}
+	// "Which is smaller, A or B?" is answered with the smaller place.
+	smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
+	first := wordRE.FindString(lower)
+	yesNo := first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have"
+	if smaller && hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest") {
+		// "Is A bigger or smaller than B?" asks which is larger.
+		smaller, yesNo = false, false
+	}
+	var out string
+	switch {
+	case smaller && v >= 1:
+		out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", b, q.Attr, b, q.Attr, round1(1/v), a)
+	case smaller:
+		out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
+	case v >= 1:
+		out = fmt.Sprintf("%s has a larger %s: %s's %s is about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
+	default:
+		out = fmt.Sprintf("%s has a larger %s: %s's %s is only about %s times %s's.", b, q.Attr, a, q.Attr, round1(v), b)
+	}
+	if yesNo {
+		// "Is A bigger than B?" claims A is the larger one; "Is A
+		// smaller ...?" that it is the smaller.
+		if (v >= 1) != smaller {
+			return "Yes. " + out
+		}
+		return "No. " + out
+	}
+	return out
 }
 
 // lastCalculation is the calculator's last result in steps.

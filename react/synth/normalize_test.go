@@ -168,3 +168,60 @@ func TestNormalizerPlaceNamesWithLandmarkWords(t *testing.T) {
 	_, ok := n.Rewrite("How deep is the bay of Fort Plos Bay?")
 	assert.False(t, ok, "a landmark beside the place's name is still a landmark")
 }
+
+// Questions the model answers place by place: each part in the trained
+// wording, and the join relating the exact figures the parts found.
+func TestNormalizerDecomposes(t *testing.T) {
+	n := statesNormalizer(t)
+	density := func(v string) *react.Result {
+		return &react.Result{Answer: "about x", Steps: []react.Step{{Action: "calculator", Observation: v}}}
+	}
+	lookup := func(a string) *react.Result { return &react.Result{Answer: a} }
+	for _, c := range []struct {
+		q     string
+		parts []string
+		rs    []*react.Result
+		want  string
+	}{
+		{"Which state is more densely populated, Ohio or Indiana?",
+			[]string{"What is the population density of Ohio?", "What is the population density of Indiana?"},
+			[]*react.Result{density("288.79"), density("189.35")},
+			"Ohio has a larger population density: Ohio's population density is about 1.5 times Indiana's."},
+		{"How many times denser is New Jersey than Alaska?",
+			[]string{"What is the population density of New Jersey?", "What is the population density of Alaska?"},
+			[]*react.Result{density("1262.95"), density("1.2836")},
+			"New Jersey's population density is about 983.9 times Alaska's."},
+		{"How much more land does California have than Texas?",
+			[]string{"What is the land area of California?", "What is the land area of Texas?"},
+			[]*react.Result{lookup("The land area of California is 155,860.37 square miles."), lookup("The land area of Texas is 261,260.03 square miles.")},
+			"The land area of Texas is larger by 105,399.66."},
+		{"What is the population of Texas, Florida and Georgia combined?",
+			[]string{"What is the population of Texas?", "What is the population of Florida?", "What is the population of Georgia?"},
+			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The population of Florida is 21,538,187 people."), lookup("The population of Georgia is 10,711,908 people.")},
+			"The combined population of Texas, Florida and Georgia is 61,395,600."},
+		{"Population of Texas and Florida?",
+			[]string{"What is the population of Texas?", "What is the population of Florida?"},
+			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The population of Florida is 21,538,187 people.")},
+			"The population of Texas is 29,145,505 people. The population of Florida is 21,538,187 people. Combined, their population is 50,683,692."},
+	} {
+		parts, join, ok := n.Decompose(c.q)
+		require.True(t, ok, c.q)
+		assert.Equal(t, c.parts, parts, c.q)
+		got, ok := join(c.rs)
+		assert.True(t, ok, c.q)
+		assert.Equal(t, c.want, got, c.q)
+		_, rewritten := n.Rewrite(c.q)
+		assert.False(t, rewritten, "%s: not one trained question", c.q)
+	}
+	// A part without a figure refuses the whole.
+	_, join, _ := n.Decompose("Population of Texas and Florida?")
+	_, ok := join([]*react.Result{{Answer: "The population of Texas is 29,145,505 people."}, {Answer: "I could not say."}})
+	assert.False(t, ok)
+	// Questions the model answers in one run are not decomposed; nor are
+	// densities added or three places compared.
+	for _, q := range []string{"What is the population of Texas?", "How many times larger is Texas's area than Ohio's?",
+		"combined population density of Ohio and Texas", "Which is biggest, Texas, Ohio or Utah?", "Who is the governor of Ohio?"} {
+		_, _, ok := n.Decompose(q)
+		assert.False(t, ok, q)
+	}
+}

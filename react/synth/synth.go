@@ -280,6 +280,7 @@ func AsTrained(a *react.Agent) *react.Agent {
 			if s, ok := t.(*tools.Search); ok && s.Places != nil {
 				n.Places = s.Places
 				a.Rewrite = n.Rewrite
+				a.Decompose = n.Decompose
 			}
 		}
 	}
