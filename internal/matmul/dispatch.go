@@ -18,4 +18,5 @@ func UseGeneric() {
 	dot3x4, dot1x4, dotFn, Kernel = dot3x4Go, dot1x4Go, dotGo, "go"
 	dotQ8_0, dotQ4_0, dotQ8_0x4, dotQ4_0x4 = dotQ8_0Go, dotQ4_0Go, dotQ8_0x4Go, dotQ4_0x4Go
 	dotQ4_K, dotQ4_Kx4, dotQ6_K, dotQ6_Kx4 = dotQ4_KGo, dotQ4_Kx4Go, dotQ6_KGo, dotQ6_Kx4Go
+	dotQ5_K, dotQ5_Kx4 = dotQ5_KGo, dotQ5_Kx4Go
 }

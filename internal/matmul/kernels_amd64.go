@@ -92,14 +92,31 @@ func init() {
 		dotQ4_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
 			dotQ4_Kx4AVX2(out, &w[0], &a[0], astride, nb)
 		}
-		dotQ6_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
-			dotQ6_Kx4AVX2(out, &w[0], &a[0], astride, nb)
-		}
-		dotQ6_K = func(w, a []byte, nb int) float32 {
+		dotQ5_K = func(w, a []byte, nb int, pairwise bool) float32 {
 			if nb == 0 {
 				return 0
 			}
-			return dotQ6_KAVX2(&w[0], &a[0], nb)
+			p := 0
+			if pairwise {
+				p = 1
+			}
+			return dotQ5_KAVX2(&w[0], &a[0], nb, p)
+		}
+		dotQ5_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
+			dotQ5_Kx4AVX2(out, &w[0], &a[0], astride, nb)
+		}
+		dotQ6_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
+			dotQ6_Kx4AVX2(out, &w[0], &a[0], astride, nb)
+		}
+		dotQ6_K = func(w, a []byte, nb int, pairwise bool) float32 {
+			if nb == 0 {
+				return 0
+			}
+			p := 0
+			if pairwise {
+				p = 1
+			}
+			return dotQ6_KAVX2(&w[0], &a[0], nb, p)
 		}
 	}
 }
@@ -160,10 +177,16 @@ func dot1x4Asm(s *[4]float32, x, w0, w1, w2, w3 []float32) {
 func dotQ4_KAVX2(w, a *byte, nb, pairwise int) float32
 
 //go:noescape
-func dotQ6_KAVX2(w, a *byte, nb int) float32
+func dotQ6_KAVX2(w, a *byte, nb, pairwise int) float32
 
 //go:noescape
 func dotQ4_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
 
 //go:noescape
 func dotQ6_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
+
+//go:noescape
+func dotQ5_KAVX2(w, a *byte, nb, pairwise int) float32
+
+//go:noescape
+func dotQ5_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)

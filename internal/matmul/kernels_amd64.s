@@ -1,5 +1,118 @@
 #include "textflag.h"
 
+// Macros that address the stack beyond a small frame come first, so that
+// go vet checks them against no function's frame.
+
+// dotQ6_Kx4AVX2 rebuilds each group of 32 6-bit quants once for four
+// activation rows. Registers: Y0, Y9, Y13, Y14 the rows' int32 sums; Y8
+// nibble mask, Y10 bit-pair mask, Y11 32s; Y1-Y7, Y12, Y15 scratch.
+
+// Q6KTOKX4(Q, AOFF, IDX, SUMI): SUMI += the group in Q (minus 32) · the
+// row at DI plus IDX, scaled by Y12.
+#define Q6KTOKX4(Q, AOFF, IDX, SUMI) \
+	VMOVDQU AOFF(DI)IDX, Y5 \
+	VPMADDUBSW Y5, Q, Y6 \
+	VPMADDUBSW Y5, Y11, Y7 \
+	VPSUBW Y7, Y6, Y6 \
+	VPMADDWD Y12, Y6, Y6 \
+	VPADDD Y6, SUMI, SUMI
+
+// Q6KGROUPX4(Q, AOFF, SLO, SHI): one group of 32 quants against the four
+// rows, the first 16 scaled by the int16 at SLO(SP), the rest by SHI(SP).
+#define Q6KGROUPX4(Q, AOFF, SLO, SHI) \
+	VPBROADCASTW SLO(SP), X12 \
+	VPBROADCASTW SHI(SP), X4 \
+	VINSERTI128 $1, X4, Y12, Y12 \
+	Q6KTOKX4(Q, AOFF, (DX*1), Y0) \
+	Q6KTOKX4(Q, AOFF, (R12*1), Y9) \
+	Q6KTOKX4(Q, AOFF, (R12*2), Y13) \
+	Q6KTOKX4(Q, AOFF, (R13*1), Y14)
+
+// Q6KHALFX4(QL, QH, A, G): Q6KHALF for four rows.
+#define Q6KHALFAX4(QL, QH, A, G) \
+	VMOVDQU QL(SI), Y1 \
+	VMOVDQU QL+32(SI), Y2 \
+	VMOVDQU QH(SI), Y3 \
+	VPAND Y10, Y3, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPAND Y8, Y1, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A, G, G+2) \
+	VPSRLW $2, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPAND Y8, Y2, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A+32, G+4, G+6)
+
+// Q6KHALFBX4: the half's last two groups.
+#define Q6KHALFBX4(QL, QH, A, G) \
+	VPSRLW $4, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPSRLW $4, Y1, Y15 \
+	VPAND Y8, Y15, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A+64, G+8, G+10) \
+	VPSRLW $6, Y3, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPSLLW $4, Y4, Y4 \
+	VPSRLW $4, Y2, Y15 \
+	VPAND Y8, Y15, Y15 \
+	VPOR Y4, Y15, Y15 \
+	Q6KGROUPX4(Y15, A+96, G+12, G+14)
+
+// Q6KPACCX4: the four rows' sums of the last 64 elements reduced to one
+// vector (VPHADDD) and met with their scales (48(SP)) in the rows'
+// accumulators (32(SP)); the sums cleared.
+#define Q6KPACCX4 \
+	VPHADDD Y9, Y0, Y5 \
+	VPHADDD Y14, Y13, Y6 \
+	VPHADDD Y6, Y5, Y5 \
+	VEXTRACTI128 $1, Y5, X6 \
+	VPADDD X6, X5, X5 \
+	VCVTDQ2PS X5, X5 \
+	VMOVUPS 32(SP), X6 \
+	VFMADD231PS 48(SP), X5, X6 \
+	VMOVUPS X6, 32(SP) \
+	VPXOR Y0, Y0, Y0 \
+	VPXOR Y9, Y9, Y9 \
+	VPXOR Y13, Y13, Y13 \
+	VPXOR Y14, Y14, Y14
+
+// Q5KPAIRX4(QOFF, AOFF, SL, SH, BLO, BHI): Q4KPAIRX4 for Q5_K, the fifth
+// bits from the stack (32(SP): the block's bits, 64(SP): 0x01 bytes).
+#define Q5KPAIRX4(QOFF, AOFF, SL, SH, BLO, BHI) \
+	VMOVDQU QOFF(SI), Y2 \
+	VPAND Y8, Y2, Y3 \
+	VPSRLW $4, Y2, Y4 \
+	VPAND Y8, Y4, Y4 \
+	VMOVDQU 32(SP), Y10 \
+	VPSRLW $BLO, Y10, Y10 \
+	VPAND 64(SP), Y10, Y10 \
+	VPSLLW $4, Y10, Y10 \
+	VPOR Y10, Y3, Y3 \
+	VMOVDQU 32(SP), Y10 \
+	VPSRLW $BHI, Y10, Y10 \
+	VPAND 64(SP), Y10, Y10 \
+	VPSLLW $4, Y10, Y10 \
+	VPOR Y10, Y4, Y4 \
+	VPBROADCASTW SL(SP), Y6 \
+	VPBROADCASTW SH(SP), Y12 \
+	Q4KROW(AOFF, (DX*1), Y2) \
+	Q4KROW(AOFF, (R12*1), Y5) \
+	Q4KROW(AOFF, (R12*2), Y7) \
+	Q4KROW(AOFF, (R13*1), Y9) \
+	VPHADDD Y5, Y2, Y2 \
+	VPHADDD Y9, Y7, Y7 \
+	VPHADDD Y7, Y2, Y2 \
+	VEXTRACTI128 $1, Y2, X10 \
+	VPADDD X10, X2, X2 \
+	VCVTDQ2PS X2, X2 \
+	VFMADD231PS X13, X2, X0
+
+
+
 // func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX
@@ -585,7 +698,7 @@ q4kdone:
 // Q6KHALF(QL, QH, A, G): one 128-element half of a Q6_K block: low nibbles
 // at QL(SI), high bit pairs at QH(SI), activations at A(DI), its eight
 // scales at G(SP).
-#define Q6KHALF(QL, QH, A, G) \
+#define Q6KHALFA(QL, QH, A, G) \
 	VMOVDQU QL(SI), Y1 \
 	VMOVDQU QL+32(SI), Y2 \
 	VMOVDQU QH(SI), Y3 \
@@ -599,7 +712,10 @@ q4kdone:
 	VPSLLW $4, Y4, Y4 \
 	VPAND Y8, Y2, Y15 \
 	VPOR Y4, Y15, Y15 \
-	Q6KGROUP(Y15, A+32, G+4, G+6) \
+	Q6KGROUP(Y15, A+32, G+4, G+6)
+
+// Q6KHALFB: the half's last two groups (Y1-Y3 still loaded by Q6KHALFA).
+#define Q6KHALFB(QL, QH, A, G) \
 	VPSRLW $4, Y3, Y4 \
 	VPAND Y10, Y4, Y4 \
 	VPSLLW $4, Y4, Y4 \
@@ -615,16 +731,32 @@ q4kdone:
 	VPOR Y4, Y15, Y15 \
 	Q6KGROUP(Y15, A+96, G+12, G+14)
 
+// Q6KHALF(QL, QH, A, G): a whole half.
+#define Q6KHALF(QL, QH, A, G) \
+	Q6KHALFA(QL, QH, A, G) \
+	Q6KHALFB(QL, QH, A, G)
+
+// Q6KPACC: X0 += float(Σ Y9's int32s) · d (X13), Y9 cleared: the rounding
+// of llama.cpp's Q6_K gemm, once per 64 elements.
+#define Q6KPACC \
+	VEXTRACTI128 $1, Y9, X5 \
+	VPADDD X5, X9, X9 \
+	HSUMI4(X9, X5) \
+	VCVTDQ2PS X9, X9 \
+	VFMADD231SS X9, X13, X0 \
+	VPXOR Y9, Y9, Y9
+
 // func dotQ6_KAVX2(w, a *byte, nb int) float32
 // One Q6_K weight row against one Q8_K activation row, as ggml's AVX2
 // ggml_vec_dot_q6_K_q8_K: the 6-bit quants are rebuilt from nibbles and
 // bit pairs, the 16 int8 scales widened to int16 on the stack. Registers:
 // Y0 accumulator, Y8 nibble mask, Y10 bit-pair mask, Y11 32s, Y9 block
 // int32 sums, Y13 the block's scale.
-TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
+TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-36
 	MOVQ w+0(FP), SI
 	MOVQ a+8(FP), DI
 	MOVQ nb+16(FP), CX
+	MOVQ pairwise+24(FP), DX
 	VXORPS Y0, Y0, Y0
 	MOVL $0x0f0f0f0f, AX
 	VMOVD AX, X8
@@ -646,10 +778,25 @@ q6kloop:
 	VMULSS (DI), X13, X13
 	VBROADCASTSS X13, Y13
 	VPXOR Y9, Y9, Y9
+	TESTQ DX, DX
+	JNZ q6kpairs
+	// Per block (ggml's vec_dot): eight lanes of sums.
 	Q6KHALF(0, 128, 4, 0)
 	Q6KHALF(64, 160, 132, 16)
 	VCVTDQ2PS Y9, Y9
 	VFMADD231PS Y9, Y13, Y0
+	JMP q6knext
+q6kpairs:
+	// Per 64 elements (ggml's Q6_K gemm): one scaled sum each.
+	Q6KHALFA(0, 128, 4, 0)
+	Q6KPACC
+	Q6KHALFB(0, 128, 4, 0)
+	Q6KPACC
+	Q6KHALFA(64, 160, 132, 16)
+	Q6KPACC
+	Q6KHALFB(64, 160, 132, 16)
+	Q6KPACC
+q6knext:
 	ADDQ $210, SI
 	ADDQ $292, DI
 	DECQ CX
@@ -658,7 +805,7 @@ q6kdone:
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS X0, X1, X0
 	HSUM4(X0, X1)
-	MOVSS X0, ret+24(FP)
+	MOVSS X0, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -810,96 +957,19 @@ q4kx4done:
 	VZEROUPPER
 	RET
 
-// dotQ6_Kx4AVX2 rebuilds each group of 32 6-bit quants once for four
-// activation rows. Registers: Y0, Y9, Y13, Y14 the rows' int32 block sums;
-// Y8 nibble mask, Y10 bit-pair mask, Y11 32s; Y1-Y7, Y12, Y15 scratch.
-// Stack: 0 the 16 scales (int16), 32 + 32·row the rows' float
-// accumulators (8 lanes each, as dotQ6_KAVX2's Y0).
-
-// Q6KTOKX4(Q, AOFF, IDX, SUMI): SUMI += the group in Q (minus 32) · the
-// row at DI plus IDX, scaled by Y12.
-#define Q6KTOKX4(Q, AOFF, IDX, SUMI) \
-	VMOVDQU AOFF(DI)IDX, Y5 \
-	VPMADDUBSW Y5, Q, Y6 \
-	VPMADDUBSW Y5, Y11, Y7 \
-	VPSUBW Y7, Y6, Y6 \
-	VPMADDWD Y12, Y6, Y6 \
-	VPADDD Y6, SUMI, SUMI
-
-// Q6KGROUPX4(Q, AOFF, SLO, SHI): one group of 32 quants against the four
-// rows, the first 16 scaled by the int16 at SLO(SP), the rest by SHI(SP).
-#define Q6KGROUPX4(Q, AOFF, SLO, SHI) \
-	VPBROADCASTW SLO(SP), X12 \
-	VPBROADCASTW SHI(SP), X4 \
-	VINSERTI128 $1, X4, Y12, Y12 \
-	Q6KTOKX4(Q, AOFF, (DX*1), Y0) \
-	Q6KTOKX4(Q, AOFF, (R12*1), Y9) \
-	Q6KTOKX4(Q, AOFF, (R12*2), Y13) \
-	Q6KTOKX4(Q, AOFF, (R13*1), Y14)
-
-// Q6KHALFX4(QL, QH, A, G): Q6KHALF for four rows.
-#define Q6KHALFX4(QL, QH, A, G) \
-	VMOVDQU QL(SI), Y1 \
-	VMOVDQU QL+32(SI), Y2 \
-	VMOVDQU QH(SI), Y3 \
-	VPAND Y10, Y3, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPAND Y8, Y1, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A, G, G+2) \
-	VPSRLW $2, Y3, Y4 \
-	VPAND Y10, Y4, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPAND Y8, Y2, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A+32, G+4, G+6) \
-	VPSRLW $4, Y3, Y4 \
-	VPAND Y10, Y4, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPSRLW $4, Y1, Y15 \
-	VPAND Y8, Y15, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A+64, G+8, G+10) \
-	VPSRLW $6, Y3, Y4 \
-	VPAND Y10, Y4, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPSRLW $4, Y2, Y15 \
-	VPAND Y8, Y15, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A+96, G+12, G+14)
-
-// Q6KACCX4(IDX, SUMI, ACC): the row's float accumulator at ACC(SP) +=
-// f16(w.d) (X1) · a.d · float(SUMI).
-#define Q6KACCX4(IDX, SUMI, ACC) \
-	VMULSS 0(DI)IDX, X1, X2 \
-	VBROADCASTSS X2, Y2 \
-	VCVTDQ2PS SUMI, SUMI \
-	VMOVUPS ACC(SP), Y3 \
-	VFMADD231PS SUMI, Y2, Y3 \
-	VMOVUPS Y3, ACC(SP)
-
-// Q6KOUTX4(ACC, OFF): out[OFF/4] = the sum of the accumulator at ACC(SP)
-// in ggml's order (AX: out).
-#define Q6KOUTX4(ACC, OFF) \
-	VMOVUPS ACC(SP), Y0 \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS X0, X1, X0 \
-	HSUM4(X0, X1) \
-	VMOVSS X0, OFF(AX)
-
 // func dotQ6_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
-TEXT ·dotQ6_Kx4AVX2(SB), NOSPLIT, $160-40
+// One Q6_K weight row against four Q8_K activation rows, with DotQ6_K's
+// pairwise rounding. Stack: 0 the scales (int16), 32 the rows'
+// accumulators, 48 the rows' scales for the block.
+TEXT ·dotQ6_Kx4AVX2(SB), NOSPLIT, $64-40
 	MOVQ w+8(FP), SI
 	MOVQ a+16(FP), DI
 	MOVQ astride+24(FP), R12
 	MOVQ nb+32(FP), CX
 	LEAQ (R12)(R12*2), R13
 	XORQ DX, DX
-	VXORPS Y0, Y0, Y0
-	VMOVUPS Y0, 32(SP)
-	VMOVUPS Y0, 64(SP)
-	VMOVUPS Y0, 96(SP)
-	VMOVUPS Y0, 128(SP)
+	VXORPS X0, X0, X0
+	VMOVUPS X0, 32(SP)
 	MOVL $0x0f0f0f0f, AX
 	VMOVD AX, X8
 	VPBROADCASTD X8, Y8
@@ -914,28 +984,281 @@ q6kx4loop:
 	JZ q6kx4done
 	VPMOVSXBW 192(SI), Y1
 	VMOVDQU Y1, 0(SP)
+	// The rows' scales: f16(w.d)·a.d.
+	VMOVSS 0(DI), X1
+	VINSERTPS $0x10, 0(DI)(R12*1), X1, X1
+	VINSERTPS $0x20, 0(DI)(R12*2), X1, X1
+	VINSERTPS $0x30, 0(DI)(R13*1), X1, X1
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X2
+	VCVTPH2PS X2, X2
+	VBROADCASTSS X2, X2
+	VMULPS X1, X2, X2
+	VMOVUPS X2, 48(SP)
 	VPXOR Y0, Y0, Y0
 	VPXOR Y9, Y9, Y9
 	VPXOR Y13, Y13, Y13
 	VPXOR Y14, Y14, Y14
-	Q6KHALFX4(0, 128, 4, 0)
-	Q6KHALFX4(64, 160, 132, 16)
-	MOVWLZX 208(SI), AX
-	VMOVD AX, X1
-	VCVTPH2PS X1, X1
-	Q6KACCX4((DX*1), Y0, 32)
-	Q6KACCX4((R12*1), Y9, 64)
-	Q6KACCX4((R12*2), Y13, 96)
-	Q6KACCX4((R13*1), Y14, 128)
+	Q6KHALFAX4(0, 128, 4, 0)
+	Q6KPACCX4
+	Q6KHALFBX4(0, 128, 4, 0)
+	Q6KPACCX4
+	Q6KHALFAX4(64, 160, 132, 16)
+	Q6KPACCX4
+	Q6KHALFBX4(64, 160, 132, 16)
+	Q6KPACCX4
 	ADDQ $210, SI
 	ADDQ $292, DI
 	DECQ CX
 	JMP q6kx4loop
 q6kx4done:
 	MOVQ out+0(FP), AX
-	Q6KOUTX4(32, 0)
-	Q6KOUTX4(64, 4)
-	Q6KOUTX4(96, 8)
-	Q6KOUTX4(128, 12)
+	VMOVUPS 32(SP), X0
+	VMOVUPS X0, (AX)
+	VZEROUPPER
+	RET
+
+// Q5KPAIR(QOFF, AOFF, SL, SH, BLO, BHI): Q4KPAIR for Q5_K: the nibbles at
+// QOFF(SI) gain their fifth bits, bit BLO (low nibbles) and BHI (high) of
+// each byte of Y15.
+#define Q5KPAIR(QOFF, AOFF, SL, SH, BLO, BHI) \
+	VMOVDQU QOFF(SI), Y2 \
+	VPAND Y8, Y2, Y3 \
+	VPSRLW $4, Y2, Y4 \
+	VPAND Y8, Y4, Y4 \
+	VPSRLW $BLO, Y15, Y5 \
+	VPAND Y11, Y5, Y5 \
+	VPSLLW $4, Y5, Y5 \
+	VPOR Y5, Y3, Y3 \
+	VPSRLW $BHI, Y15, Y5 \
+	VPAND Y11, Y5, Y5 \
+	VPSLLW $4, Y5, Y5 \
+	VPOR Y5, Y4, Y4 \
+	VMOVDQU AOFF(DI), Y5 \
+	VPMADDUBSW Y5, Y3, Y5 \
+	VPBROADCASTW SL(SP), Y6 \
+	VPMADDWD Y6, Y5, Y5 \
+	VMOVDQU AOFF+32(DI), Y7 \
+	VPMADDUBSW Y7, Y4, Y7 \
+	VPBROADCASTW SH(SP), Y6 \
+	VPMADDWD Y6, Y7, Y7 \
+	VPADDD Y5, Y9, Y9 \
+	VPADDD Y7, Y9, Y9
+
+// func dotQ5_KAVX2(w, a *byte, nb, pairwise int) float32
+// dotQ4_KAVX2 for Q5_K blocks (Y11: 0x01 bytes).
+TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $16-36
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ pairwise+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS X10, X10, X10
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL $0x01010101, AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11
+q5kloop:
+	TESTQ CX, CX
+	JZ q5kdone
+	// Scales and mins: as dotQ4_KAVX2.
+	MOVL 4(SI), R8
+	MOVL 8(SI), R9
+	MOVL 12(SI), R10
+	MOVL R10, R11
+	SHRL $4, R11
+	ANDL $0x0f0f0f0f, R11
+	MOVL R9, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R11
+	MOVL R9, BX
+	ANDL $0x3f3f3f3f, BX
+	MOVL R10, R9
+	ANDL $0x0f0f0f0f, R9
+	MOVL R8, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R9
+	MOVL BX, R10
+	ANDL $0x3f3f3f3f, R8
+	SHLQ $32, R9
+	ORQ R9, R8
+	SHLQ $32, R11
+	ORQ R11, R10
+	VMOVQ R8, X1
+	VPINSRQ $1, R10, X1, X1
+	VPMOVZXBW X1, Y1          // 8 scales, then 8 mins, as int16
+	VMOVDQU X1, 0(SP)         // the scales, for broadcasting
+	VMOVDQU 16(SI), Y15       // the fifth bits
+	// d = f16(w.d)·a.d, dmin = f16(w.dmin)·a.d
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VMULSS (DI), X13, X13
+	VBROADCASTSS X13, Y13
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X14
+	VCVTPH2PS X14, X14
+	VMULSS (DI), X14, X14
+	VBROADCASTSS X14, X14
+	// Mins: Σ m_j · (bsums[2j] + bsums[2j+1]).
+	VMOVDQU 260(DI), Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPHADDW X3, X2, X3
+	VEXTRACTI128 $1, Y1, X4
+	VPMADDWD X3, X4, X4       // lane k: the mins of sub-blocks 2k and 2k+1
+	TESTQ DX, DX
+	JNZ q5kpairs
+	// Per block (ggml's gemv): one scaled sum of each kind a block.
+	HSUMI4(X4, X5)
+	VCVTDQ2PS X4, X4
+	VFMADD231SS X4, X14, X10
+	VPXOR Y9, Y9, Y9
+	Q5KPAIR(48, 4, 0, 2, 0, 1)
+	Q5KPAIR(80, 68, 4, 6, 2, 3)
+	Q5KPAIR(112, 132, 8, 10, 4, 5)
+	Q5KPAIR(144, 196, 12, 14, 6, 7)
+	Q4KACC
+	JMP q5knext
+q5kpairs:
+	// Per pair of sub-blocks (ggml's gemm): one scaled sum each.
+	VCVTDQ2PS X4, X4
+	VFMADD231SS X4, X14, X10
+	VMOVSHDUP X4, X5
+	VFMADD231SS X5, X14, X10
+	VMOVHLPS X4, X4, X5
+	VFMADD231SS X5, X14, X10
+	VPSHUFD $0xff, X4, X5
+	VFMADD231SS X5, X14, X10
+	VPXOR Y9, Y9, Y9
+	Q5KPAIR(48, 4, 0, 2, 0, 1)
+	Q4KACC
+	VPXOR Y9, Y9, Y9
+	Q5KPAIR(80, 68, 4, 6, 2, 3)
+	Q4KACC
+	VPXOR Y9, Y9, Y9
+	Q5KPAIR(112, 132, 8, 10, 4, 5)
+	Q4KACC
+	VPXOR Y9, Y9, Y9
+	Q5KPAIR(144, 196, 12, 14, 6, 7)
+	Q4KACC
+q5knext:
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q5kloop
+q5kdone:
+	VSUBSS X10, X0, X0
+	MOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ5_Kx4AVX2(out *[4]float32, w, a *byte, astride, nb int)
+// dotQ4_Kx4AVX2 for Q5_K blocks.
+TEXT ·dotQ5_Kx4AVX2(SB), NOSPLIT, $96-40
+	MOVQ w+8(FP), SI
+	MOVQ a+16(FP), DI
+	MOVQ astride+24(FP), R12
+	MOVQ nb+32(FP), CX
+	LEAQ (R12)(R12*2), R13
+	XORQ DX, DX
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL $0x01010101, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10
+	VMOVDQU Y10, 64(SP)
+q5kx4loop:
+	TESTQ CX, CX
+	JZ q5kx4done
+	MOVL 4(SI), R8
+	MOVL 8(SI), R9
+	MOVL 12(SI), R10
+	MOVL R10, R11
+	SHRL $4, R11
+	ANDL $0x0f0f0f0f, R11
+	MOVL R9, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R11
+	MOVL R9, BX
+	ANDL $0x3f3f3f3f, BX
+	MOVL R10, R9
+	ANDL $0x0f0f0f0f, R9
+	MOVL R8, AX
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R9
+	MOVL BX, R10
+	ANDL $0x3f3f3f3f, R8
+	SHLQ $32, R9
+	ORQ R9, R8
+	SHLQ $32, R11
+	ORQ R11, R10
+	VMOVQ R8, X9
+	VPINSRQ $1, R10, X9, X9
+	VPMOVZXBW X9, Y9
+	VMOVDQU X9, 0(SP)
+	VEXTRACTI128 $1, Y9, X15
+	VMOVDQU 16(SI), Y10
+	VMOVDQU Y10, 32(SP)
+	// The rows' scales: d = f16(w.d)·a.d and dmin = f16(w.dmin)·a.d.
+	VMOVSS 0(DI), X5
+	VINSERTPS $0x10, 0(DI)(R12*1), X5, X5
+	VINSERTPS $0x20, 0(DI)(R12*2), X5, X5
+	VINSERTPS $0x30, 0(DI)(R13*1), X5, X5
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, X13
+	VMULPS X5, X13, X13
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X14
+	VCVTPH2PS X14, X14
+	VBROADCASTSS X14, X14
+	VMULPS X5, X14, X14
+	// Mins: the rows' four pair sums, transposed to one vector a pair.
+	Q4KMINSX((DX*1), X2)
+	Q4KMINSX((R12*1), X3)
+	Q4KMINSX((R12*2), X4)
+	Q4KMINSX((R13*1), X5)
+	VPUNPCKLDQ X3, X2, X6
+	VPUNPCKLDQ X5, X4, X7
+	VPUNPCKHDQ X3, X2, X9
+	VPUNPCKHDQ X5, X4, X10
+	VPUNPCKLQDQ X7, X6, X2
+	VPUNPCKHQDQ X7, X6, X3
+	VPUNPCKLQDQ X10, X9, X4
+	VPUNPCKHQDQ X10, X9, X5
+	VCVTDQ2PS X2, X2
+	VFMADD231PS X14, X2, X1
+	VCVTDQ2PS X3, X3
+	VFMADD231PS X14, X3, X1
+	VCVTDQ2PS X4, X4
+	VFMADD231PS X14, X4, X1
+	VCVTDQ2PS X5, X5
+	VFMADD231PS X14, X5, X1
+	Q5KPAIRX4(48, 4, 0, 2, 0, 1)
+	Q5KPAIRX4(80, 68, 4, 6, 2, 3)
+	Q5KPAIRX4(112, 132, 8, 10, 4, 5)
+	Q5KPAIRX4(144, 196, 12, 14, 6, 7)
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q5kx4loop
+q5kx4done:
+	MOVQ out+0(FP), AX
+	VSUBPS X1, X0, X0
+	VMOVUPS X0, (AX)
 	VZEROUPPER
 	RET

@@ -13,6 +13,9 @@ import (
 // Q4_K weights: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8
 // sub-blocks of 32, 128 bytes of nibbles (each 32 bytes hold two
 // sub-blocks, low nibbles first): w = d·sc·q - dmin·m.
+// Q5_K weights: as Q4_K, with the fifth bit of each quant in 32 bytes
+// after the scales (bit 2j of byte l for element l of sub-block 2j, bit
+// 2j+1 for sub-block 2j+1), then the nibbles.
 // Q6_K weights: 128 bytes of low nibbles, 64 bytes of high bit pairs, 16
 // int8 scales (one per 16), f16 d: w = d·sc·(q-32).
 
@@ -20,6 +23,7 @@ import (
 const (
 	Q8_KBlock = 4 + 256 + 32
 	Q4_KBlock = 144
+	Q5_KBlock = 176
 	Q6_KBlock = 210
 )
 
@@ -69,14 +73,66 @@ func DotQ4_K(w, a []byte, nb int, pairwise bool) float32 {
 	return dotQ4_K(w, a, nb, pairwise)
 }
 
+// DotQ5_K is DotQ4_K for Q5_K weight blocks, with the same two roundings.
+func DotQ5_K(w, a []byte, nb int, pairwise bool) float32 {
+	if nb <= 0 {
+		return 0
+	}
+	_, _ = w[nb*Q5_KBlock-1], a[nb*Q8_KBlock-1]
+	return dotQ5_K(w, a, nb, pairwise)
+}
+
+// DotQ5_Kx4 is DotQ4_Kx4 for Q5_K weight blocks.
+func DotQ5_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
+	if nb <= 0 {
+		*out = [4]float32{}
+		return
+	}
+	_, _ = w[nb*Q5_KBlock-1], a[3*astride+nb*Q8_KBlock-1]
+	dotQ5_Kx4(out, w, a, astride, nb)
+}
+
+func dotQ5_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+	for t := range out {
+		out[t] = dotQ5_KGo(w, a[t*astride:], nb, true)
+	}
+}
+
+func dotQ5_KGo(w, a []byte, nb int, _ bool) float32 {
+	var sum float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q5_KBlock:(b+1)*Q5_KBlock], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
+		da := f32At(ab)
+		scales, qh, qs, q8 := wb[4:16], wb[16:48], wb[48:176], ab[4:260]
+		var sumi, summ int32
+		for j := 0; j < 8; j++ {
+			sc, m := scaleMinK4(j, scales)
+			summ += m * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
+			q := qs[j/2*32 : j/2*32+32]
+			shift := uint(j%2) * 4
+			var s int32
+			for l, x := range q {
+				v := int32(x>>shift&0xf) | int32(qh[l]>>uint(j)&1)<<4
+				s += v * int32(int8(q8[j*32+l]))
+			}
+			sumi += sc * s
+		}
+		sum += h16(wb)*da*float32(sumi) - h16(wb[2:])*da*float32(summ)
+	}
+	return sum
+}
+
 // DotQ6_K is the dot product of nb Q6_K weight blocks with nb Q8_K
-// activation blocks.
-func DotQ6_K(w, a []byte, nb int) float32 {
+// activation blocks. The integer sums are exact; they meet the float
+// scale in eight lanes once a block (llama.cpp's vec_dot, one token) or,
+// with pairwise, once every 64 elements (its Q6_K gemm, a prompt). The
+// pure-Go fallback rounds once a block either way.
+func DotQ6_K(w, a []byte, nb int, pairwise bool) float32 {
 	if nb <= 0 {
 		return 0
 	}
 	_, _ = w[nb*Q6_KBlock-1], a[nb*Q8_KBlock-1]
-	return dotQ6_K(w, a, nb)
+	return dotQ6_K(w, a, nb, pairwise)
 }
 
 // DotQ4_Kx4 computes the dot products of one row of nb Q4_K weight blocks
@@ -99,7 +155,7 @@ func dotQ4_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
 }
 
 // DotQ6_Kx4 is DotQ4_Kx4 for Q6_K weights: each group of quants is
-// rebuilt once for the four rows, rounded as DotQ6_K rounds.
+// rebuilt once for the four rows, rounded as DotQ6_K's pairwise mode.
 func DotQ6_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
 	if nb <= 0 {
 		*out = [4]float32{}
@@ -111,11 +167,13 @@ func DotQ6_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
 
 func dotQ6_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
 	for t := range out {
-		out[t] = dotQ6_KGo(w, a[t*astride:], nb)
+		out[t] = dotQ6_KGo(w, a[t*astride:], nb, true)
 	}
 }
 
 var (
+	dotQ5_K   = dotQ5_KGo
+	dotQ5_Kx4 = dotQ5_Kx4Go
 	dotQ6_Kx4 = dotQ6_Kx4Go
 	dotQ4_Kx4 = dotQ4_Kx4Go
 	dotQ4_K   = dotQ4_KGo
@@ -158,7 +216,7 @@ func dotQ4_KGo(w, a []byte, nb int, _ bool) float32 {
 	return sum
 }
 
-func dotQ6_KGo(w, a []byte, nb int) float32 {
+func dotQ6_KGo(w, a []byte, nb int, _ bool) float32 {
 	var sum float32
 	for b := 0; b < nb; b++ {
 		wb, ab := w[b*Q6_KBlock:(b+1)*Q6_KBlock], a[b*Q8_KBlock:(b+1)*Q8_KBlock]

@@ -21,7 +21,7 @@ func randomKBlocks(r *rand.Rand, size, nb int) []byte {
 	}
 	for k := 0; k < nb; k++ {
 		blk := b[k*size : (k+1)*size]
-		if size == Q4_KBlock {
+		if size == Q4_KBlock || size == Q5_KBlock {
 			binary.LittleEndian.PutUint16(blk, half.FromFloat(float32(r.NormFloat64()*0.01)))
 			binary.LittleEndian.PutUint16(blk[2:], half.FromFloat(float32(r.NormFloat64()*0.01)))
 		} else {
@@ -74,6 +74,54 @@ func referenceK(w, a []byte, nb int, q6 bool) float64 {
 	return s
 }
 
+// referenceQ5K is referenceK for Q5_K blocks.
+func referenceQ5K(w, a []byte, nb int) float64 {
+	var s float64
+	for k := 0; k < nb; k++ {
+		ab, wb := a[k*Q8_KBlock:], w[k*Q5_KBlock:]
+		da := float64(f32At(ab))
+		d, dmin := float64(h16(wb)), float64(h16(wb[2:]))
+		for j := 0; j < 8; j++ {
+			sc, m := scaleMinK4(j, wb[4:16])
+			for l := 0; l < 32; l++ {
+				q := int(wb[48+j/2*32+l]>>(uint(j%2)*4)&0xf) | int(wb[16+l]>>uint(j)&1)<<4
+				s += (d*float64(sc)*float64(q) - dmin*float64(m)) * da * float64(int8(ab[4+j*32+l]))
+			}
+		}
+	}
+	return s
+}
+
+func TestQ5_KDots(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, nb := range []int{0, 1, 3, 8} {
+		astride := max(nb, 1)*Q8_KBlock + 5
+		a := make([]byte, 4*astride)
+		for k := 0; k < 4; k++ {
+			x := make([]float32, nb*256)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			QuantizeQ8_K(a[k*astride:], x)
+		}
+		w := randomKBlocks(r, Q5_KBlock, max(nb, 1))
+		if nb == 0 {
+			assert.Zero(t, DotQ5_K(w, a, 0, false))
+			continue
+		}
+		want := referenceQ5K(w, a, nb)
+		tol := 1e-5*math.Abs(want) + 1e-5
+		assert.InDelta(t, want, float64(DotQ5_K(w, a, nb, false)), tol, "nb=%d (%s)", nb, Kernel)
+		assert.InDelta(t, want, float64(DotQ5_K(w, a, nb, true)), tol, "nb=%d pairwise (%s)", nb, Kernel)
+		assert.InDelta(t, want, float64(dotQ5_KGo(w, a, nb, false)), tol, "nb=%d (Go)", nb)
+		var out [4]float32
+		DotQ5_Kx4(&out, w, a, astride, nb)
+		for k := 0; k < 4; k++ {
+			assert.Equal(t, DotQ5_K(w, a[k*astride:], nb, true), out[k], "x4 nb=%d row %d (%s)", nb, k, Kernel)
+		}
+	}
+}
+
 func TestKQuantDots(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, nb := range []int{0, 1, 2, 3, 8, 19} {
@@ -91,7 +139,11 @@ func TestKQuantDots(t *testing.T) {
 				"Go":              func(w, a []byte, nb int) float32 { return dotQ4_KGo(w, a, nb, false) },
 			}
 			if q6 {
-				size, dots = Q6_KBlock, map[string]func(w, a []byte, nb int) float32{"kernel": DotQ6_K, "Go": dotQ6_KGo}
+				size, dots = Q6_KBlock, map[string]func(w, a []byte, nb int) float32{
+					"kernel":          func(w, a []byte, nb int) float32 { return DotQ6_K(w, a, nb, false) },
+					"kernel pairwise": func(w, a []byte, nb int) float32 { return DotQ6_K(w, a, nb, true) },
+					"Go":              func(w, a []byte, nb int) float32 { return dotQ6_KGo(w, a, nb, false) },
+				}
 			}
 			w := randomKBlocks(r, size, max(nb, 1))
 			for name, dot := range dots {
@@ -131,7 +183,7 @@ func TestDotKx4(t *testing.T) {
 		w6 := randomKBlocks(r, Q6_KBlock, nb)
 		DotQ6_Kx4(&out, w6, a, astride, nb)
 		for k := 0; k < 4; k++ {
-			assert.Equal(t, DotQ6_K(w6, a[k*astride:], nb), out[k], "Q6_K nb=%d row %d (%s)", nb, k, Kernel)
+			assert.Equal(t, DotQ6_K(w6, a[k*astride:], nb, true), out[k], "Q6_K nb=%d row %d (%s)", nb, k, Kernel)
 			want := referenceK(w6, a[k*astride:], nb, true)
 			assert.InDelta(t, want, float64(out[k]), 1e-5*math.Abs(want)+1e-5, "Q6_K nb=%d row %d", nb, k)
 		}
@@ -186,6 +238,6 @@ func BenchmarkDotQ6_K(b *testing.B) {
 	QuantizeQ8_K(a, x)
 	b.SetBytes(nb * Q6_KBlock)
 	for b.Loop() {
-		DotQ6_K(w, a, nb)
+		DotQ6_K(w, a, nb, false)
 	}
 }

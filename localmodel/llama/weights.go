@@ -12,10 +12,10 @@ import (
 
 // linear is a weight matrix of rows×cols (ggml: ne0 = cols, ne1 = rows) in
 // any supported tensor type, viewed in the memory-mapped file. F32 weights
-// go straight to the matmul core; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and
-// Q6_K multiply in integer arithmetic against quantized activations
-// (mulQuant); F16, BF16 and Q5_K are dequantized a stripe of rows at a
-// time into per-worker scratch and multiplied there.
+// go straight to the matmul core; the quantized types multiply in integer
+// arithmetic against quantized activations (mulQuant); F16 and BF16 are
+// converted a stripe of rows at a time into per-worker scratch and
+// multiplied there.
 type linear struct {
 	name       string
 	typ        gguf.Type
@@ -64,7 +64,7 @@ func (l *linear) mul(out, in []float32, T int) {
 		return
 	}
 	switch l.typ {
-	case gguf.Q8_0, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1, gguf.Q4_K, gguf.Q6_K:
+	case gguf.Q8_0, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K:
 		l.mulQuant(out, in, T)
 		return
 	}
@@ -132,9 +132,16 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ4_K(w, a, nb, pairwise) }
 		dotT4 = matmul.DotQ4_Kx4
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
+	case gguf.Q5_K:
+		pairwise := T > 1
+		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ5_K(w, a, nb, pairwise) }
+		dotT4 = matmul.DotQ5_Kx4
+		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	case gguf.Q6_K:
-		dot, ablock, quantize, nb = matmul.DotQ6_K, matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
+		pairwise := T > 1
+		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ6_K(w, a, nb, pairwise) }
 		dotT4 = matmul.DotQ6_Kx4
+		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	}
 	ab := nb * ablock
 	aq := make([]byte, T*ab)
@@ -159,7 +166,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 			w := l.data[o*l.rowBytes : (o+1)*l.rowBytes]
 			t := 0
 			// Or four input rows per call share each weight block's
-			// unpacking (Q4_K, Q6_K).
+			// unpacking (the K-quants).
 			for ; t+4 <= T && dotT4 != nil; t += 4 {
 				dotT4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
 				for k, v := range four {
