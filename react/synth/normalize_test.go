@@ -138,7 +138,8 @@ func FuzzNormalizer(f *testing.F) {
 		f.Fatal(err)
 	}
 	n := &Normalizer{Places: s.Places}
-	for _, q := range []string{"How many more people live in Texas than FL?", "which is bigger, montana or nevada", "", "1990 ohio pop", "Washington, D.C. capital", "\xff\xfe"} {
+	for _, q := range []string{"How many more people live in Texas than FL?", "which is bigger, montana or nevada", "", "1990 ohio pop", "Washington, D.C. capital", "\xff\xfe",
+		"Which is denser, Ohio or Utah?", "population of Texas, Ohio and Utah combined"} {
 		f.Add(q)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
@@ -150,6 +151,17 @@ func FuzzNormalizer(f *testing.F) {
 			_ = r.Canonical()
 		}
 		_ = n.Finish(q, "about 1.2 times", []react.Step{{Action: "calculator", Observation: "1.25"}})
+		if parts, join, ok := n.Decompose(q); ok {
+			if len(parts) < 2 {
+				t.Fatalf("%q decomposed into %d parts", q, len(parts))
+			}
+			rs := make([]*react.Result, len(parts))
+			for i := range rs {
+				rs[i] = &react.Result{Answer: "It is 1,234.5.", Steps: []react.Step{{Action: "calculator", Observation: "0"}}}
+			}
+			_, _ = join(rs)
+			_, _ = join(rs[:1])
+		}
 	})
 }
 
