@@ -37,6 +37,10 @@ type Question struct {
 	Kind  string   // Ratio, Sum, Difference, Density, Lookup, Comparison or Capital
 	Attr  string   // "population", "area", "land area", "population density" or "capital"
 	Place []string // the places, in the order the question relates them
+	// Attrs, when the question asks for several figures of one place
+	// ("Alaska's capital and population"), are those figures in the order
+	// asked (a Parts question).
+	Attrs []string
 	// Parts marks a question the model was not trained to answer in one
 	// run but answers place by place (Decompose): densities or land areas
 	// related, more than two places summed, several places looked up.
@@ -106,6 +110,49 @@ var demonymRE = func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)\b(?:` + strings.Join(names, "|") + `)s\b`)
 }()
 
+// The words that ask for each figure, for questions asking several.
+var figureWords = []struct {
+	attr string
+	re   *regexp.Regexp
+}{
+	{"population", regexp.MustCompile(`\b(population|people|residents|inhabitants|live|lives|living|folks|pop)\b`)},
+	{"land area", regexp.MustCompile(`\bland\b`)},
+	{"area", regexp.MustCompile(`\b(area|size|big|large|square miles)\b`)},
+	{"capital", regexp.MustCompile(`\bcapit[ao]l\b`)},
+}
+
+// figuresAsked lists the figures text asks for, in the order it asks
+// them ("land area" rather than "area" when it says land).
+func figuresAsked(text string) []string {
+	type found struct {
+		attr string
+		at   int
+	}
+	var fs []found
+	land := false
+	for _, f := range figureWords {
+		loc := f.re.FindStringIndex(text)
+		if loc == nil || f.attr == "area" && land {
+			continue
+		}
+		land = land || f.attr == "land area"
+		fs = append(fs, found{f.attr, loc[0]})
+	}
+	slices.SortFunc(fs, func(a, b found) int { return a.at - b.at })
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.attr
+	}
+	return out
+}
+
+// stateGroups are the names of pairs of states people ask about together.
+var stateGroups = map[string]string{
+	"dakotas": "North Dakota and South Dakota", "carolinas": "North Carolina and South Carolina", "virginias": "Virginia and West Virginia",
+}
+
+var stateGroupRE = regexp.MustCompile(`(?i)\b(?:the )?(?:dakotas|carolinas|virginias)\b`)
+
 // keywords are the long words a question turns on, which people mistype.
 var keywords = []string{"population", "populations", "populated", "populous", "density", "residents", "inhabitants", "capital", "square"}
 
@@ -144,6 +191,9 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{}, "has a number the model cannot use", false
 	}
 	q = washingtonDC.ReplaceAllString(q, "District of Columbia")
+	q = stateGroupRE.ReplaceAllStringFunc(q, func(m string) string {
+		return stateGroups[strings.TrimPrefix(strings.ToLower(m), "the ")]
+	})
 	// "How many Texans are there?" asks how many people live in Texas.
 	q = demonymRE.ReplaceAllStringFunc(q, func(m string) string {
 		return "people in " + demonyms[strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(m, "s"), "S"))]
@@ -191,10 +241,15 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	default:
 		return Question{}, "asks about something other than population, area or the capital", false
 	}
-	if phrase("population and area", "area and population", "population and size", "size and population", "population and land", "land area and population") {
+	// Several figures of one place, joined by "and", are asked one by one.
+	var several []string
+	if len(places) == 1 && attr != "density" && strings.Contains(lower, " and ") && !phrase("of the capital", "capital's", "capital city") {
+		several = figuresAsked(rest)
+	}
+	if len(several) < 2 && phrase("population and area", "area and population", "population and size", "size and population", "population and land", "land area and population") {
 		return Question{}, "asks for two figures at once", false
 	}
-	if attr != "capital" && hasAny(words, "capital", "capitol") {
+	if len(several) < 2 && attr != "capital" && hasAny(words, "capital", "capitol") {
 		return Question{}, "asks about a capital city's figures", false
 	}
 	// Other units and other kinds of area are not what the corpus states.
@@ -214,6 +269,9 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		// places inside or beside a state, not the state
 		"beach", "springs", "river", "lake", "lakes", "county", "falls", "bay", "valley", "mountain", "mountains", "park", "university", "college", "airport", "keys", "panhandle", "gulf", "desert", "forest", "town", "towns", "village", "metro", "metropolitan", "suburb", "suburbs", "downtown", "borough") && !density {
 		return Question{}, "asks about another fact", false
+	}
+	if len(several) >= 2 {
+		return Question{Kind: Lookup, Attr: several[0], Attrs: several, Place: places, Parts: true}, "", true
 	}
 	if attr == "capital" {
 		return Question{Kind: Capital, Attr: "capital", Place: places}, "", true
@@ -329,6 +387,27 @@ func (n *Normalizer) Decompose(question string) ([]string, func([]*react.Result)
 	q, _, ok := n.Read(question)
 	if !ok || !q.Parts {
 		return nil, nil, false
+	}
+	if len(q.Attrs) > 1 {
+		// Several figures of one place: each asked, the answers together.
+		parts := make([]string, len(q.Attrs))
+		for i, a := range q.Attrs {
+			kind := Lookup
+			if a == "capital" {
+				kind = Capital
+			}
+			parts[i] = Question{Kind: kind, Attr: a, Place: q.Place}.Canonical()
+		}
+		return parts, func(rs []*react.Result) (string, bool) {
+			if len(rs) != len(parts) {
+				return "", false
+			}
+			answers := make([]string, len(rs))
+			for i, r := range rs {
+				answers[i] = strings.TrimSpace(r.Answer)
+			}
+			return strings.Join(answers, " "), true
+		}, true
 	}
 	parts := make([]string, len(q.Place))
 	for i, p := range q.Place {

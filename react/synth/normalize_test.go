@@ -211,6 +211,18 @@ func TestNormalizerDecomposes(t *testing.T) {
 			[]string{"What is the population of Texas?", "What is the population of Florida?", "What is the population of Georgia?"},
 			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The population of Florida is 21,538,187 people."), lookup("The population of Georgia is 10,711,908 people.")},
 			"The combined population of Texas, Florida and Georgia is 61,395,600."},
+		{"What's Alaska's capital and population?",
+			[]string{"What is the capital of Alaska?", "What is the population of Alaska?"},
+			[]*react.Result{lookup("The capital of Alaska is Juneau."), lookup("The population of Alaska is 733,391 people.")},
+			"The capital of Alaska is Juneau. The population of Alaska is 733,391 people."},
+		{"How many people live in Texas and how big is it?",
+			[]string{"What is the population of Texas?", "What is the area of Texas?"},
+			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The area of Texas is 268,596.46 square miles.")},
+			"The population of Texas is 29,145,505 people. The area of Texas is 268,596.46 square miles."},
+		{"How many people live in THE DAKOTAS?",
+			[]string{"What is the population of North Dakota?", "What is the population of South Dakota?"},
+			[]*react.Result{lookup("The population of North Dakota is 779,094 people."), lookup("The population of South Dakota is 886,667 people.")},
+			"The population of North Dakota is 779,094 people. The population of South Dakota is 886,667 people. Combined, their population is 1,665,761."},
 		{"Population of Texas and Florida?",
 			[]string{"What is the population of Texas?", "What is the population of Florida?"},
 			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The population of Florida is 21,538,187 people.")},
@@ -232,6 +244,7 @@ func TestNormalizerDecomposes(t *testing.T) {
 	// Questions the model answers in one run are not decomposed; nor are
 	// densities added or three places compared.
 	for _, q := range []string{"What is the population of Texas?", "How many times larger is Texas's area than Ohio's?",
+		"What is the population of the capital of Ohio?", "How large is the population of Washington state?",
 		"combined population density of Ohio and Texas", "Which is biggest, Texas, Ohio or Utah?", "Who is the governor of Ohio?"} {
 		_, _, ok := n.Decompose(q)
 		assert.False(t, ok, q)
