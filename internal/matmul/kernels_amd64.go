@@ -83,11 +83,7 @@ func init() {
 			if nb == 0 {
 				return 0
 			}
-			p := 0
-			if pairwise {
-				p = 1
-			}
-			return dotQ4_KAVX2(&w[0], &a[0], nb, p)
+			return dotQ4_KAVX2(&w[0], &a[0], nb, flag(pairwise))
 		}
 		dotQ4_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
 			dotQ4_Kx4AVX2(out, &w[0], &a[0], astride, nb)
@@ -96,11 +92,7 @@ func init() {
 			if nb == 0 {
 				return 0
 			}
-			p := 0
-			if pairwise {
-				p = 1
-			}
-			return dotQ5_KAVX2(&w[0], &a[0], nb, p)
+			return dotQ5_KAVX2(&w[0], &a[0], nb, flag(pairwise))
 		}
 		dotQ5_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
 			dotQ5_Kx4AVX2(out, &w[0], &a[0], astride, nb)
@@ -112,13 +104,17 @@ func init() {
 			if nb == 0 {
 				return 0
 			}
-			p := 0
-			if pairwise {
-				p = 1
-			}
-			return dotQ6_KAVX2(&w[0], &a[0], nb, p)
+			return dotQ6_KAVX2(&w[0], &a[0], nb, flag(pairwise))
 		}
 	}
+}
+
+// flag is b as the 0 or 1 an assembly kernel takes.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // dot3x4Asm runs the AVX2 kernel on the multiple-of-8 prefix and adds the

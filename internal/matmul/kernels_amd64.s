@@ -97,19 +97,7 @@
 	VPAND 64(SP), Y10, Y10 \
 	VPSLLW $4, Y10, Y10 \
 	VPOR Y10, Y4, Y4 \
-	VPBROADCASTW SL(SP), Y6 \
-	VPBROADCASTW SH(SP), Y12 \
-	Q4KROW(AOFF, (DX*1), Y2) \
-	Q4KROW(AOFF, (R12*1), Y5) \
-	Q4KROW(AOFF, (R12*2), Y7) \
-	Q4KROW(AOFF, (R13*1), Y9) \
-	VPHADDD Y5, Y2, Y2 \
-	VPHADDD Y9, Y7, Y7 \
-	VPHADDD Y7, Y2, Y2 \
-	VEXTRACTI128 $1, Y2, X10 \
-	VPADDD X10, X2, X2 \
-	VCVTDQ2PS X2, X2 \
-	VFMADD231PS X13, X2, X0
+	KMULPAIRX4(AOFF, SL, SH)
 
 
 
@@ -536,13 +524,119 @@ dotdone:
 	VMOVSHDUP X, T \
 	VADDSS T, X, X
 
-// Q4KPAIR(QOFF, AOFF, SL, SH): Y9 += scale(SL)·(low nibbles at QOFF(SI) ·
-// 32 activations at AOFF(DI)) + scale(SH)·(high nibbles · the next 32).
-#define Q4KPAIR(QOFF, AOFF, SL, SH) \
-	VMOVDQU QOFF(SI), Y2 \
-	VPAND Y8, Y2, Y3 \
-	VPSRLW $4, Y2, Y4 \
-	VPAND Y8, Y4, Y4 \
+// KSCALES(X, Y): a Q4_K/Q5_K block's 6-bit scales and mins (at 4(SI))
+// unpacked with ggml's masks (its utmp in ggml_vec_dot_q4_K_q8_K) to 8
+// scales then 8 mins, int16, in Y; the scales also to 0(SP) for
+// broadcasting. Uses R8-R11, AX and BX.
+#define KSCALES(X, Y) \
+	MOVL 4(SI), R8 \
+	MOVL 8(SI), R9 \
+	MOVL 12(SI), R10 \
+	MOVL R10, R11 \
+	SHRL $4, R11 \
+	ANDL $0x0f0f0f0f, R11 \
+	MOVL R9, AX \
+	SHRL $6, AX \
+	ANDL $0x03030303, AX \
+	SHLL $4, AX \
+	ORL AX, R11 \
+	MOVL R9, BX \
+	ANDL $0x3f3f3f3f, BX \
+	MOVL R10, R9 \
+	ANDL $0x0f0f0f0f, R9 \
+	MOVL R8, AX \
+	SHRL $6, AX \
+	ANDL $0x03030303, AX \
+	SHLL $4, AX \
+	ORL AX, R9 \
+	MOVL BX, R10 \
+	ANDL $0x3f3f3f3f, R8 \
+	SHLQ $32, R9 \
+	ORQ R9, R8 \
+	SHLQ $32, R11 \
+	ORQ R11, R10 \
+	VMOVQ R8, X \
+	VPINSRQ $1, R10, X, X \
+	VPMOVZXBW X, Y \
+	VMOVDQU X, 0(SP)
+
+// KSCALE1: for one activation row, the block's d = f16(w.d)·a.d (X13,
+// Y13) and dmin = f16(w.dmin)·a.d (X14), and in X4 the pairs' min sums:
+// lane k is Σ m_j·(bsums[2j] + bsums[2j+1]) over sub-blocks 2k and 2k+1
+// (Y1: the unpacked scales and mins).
+#define KSCALE1 \
+	MOVWLZX (SI), AX \
+	VMOVD AX, X13 \
+	VCVTPH2PS X13, X13 \
+	VMULSS (DI), X13, X13 \
+	VBROADCASTSS X13, Y13 \
+	MOVWLZX 2(SI), AX \
+	VMOVD AX, X14 \
+	VCVTPH2PS X14, X14 \
+	VMULSS (DI), X14, X14 \
+	VBROADCASTSS X14, X14 \
+	VMOVDQU 260(DI), Y2 \
+	VEXTRACTI128 $1, Y2, X3 \
+	VPHADDW X3, X2, X3 \
+	VEXTRACTI128 $1, Y1, X4 \
+	VPMADDWD X3, X4, X4
+
+// KMINPAIRS1: X10 += the four pairs' min sums (X4) · dmin (X14), one
+// pair at a time (ggml's gemm rounding).
+#define KMINPAIRS1 \
+	VCVTDQ2PS X4, X4 \
+	VFMADD231SS X4, X14, X10 \
+	VMOVSHDUP X4, X5 \
+	VFMADD231SS X5, X14, X10 \
+	VMOVHLPS X4, X4, X5 \
+	VFMADD231SS X5, X14, X10 \
+	VPSHUFD $0xff, X4, X5 \
+	VFMADD231SS X5, X14, X10
+
+// KSCALEX4: for four activation rows (DI, DI+R12, DI+2·R12, DI+R13), each
+// row's d (X13) and dmin (X14) in its lane, and X1 += their min sums, the
+// rows' four pair sums transposed to one vector a pair (X15: the block's
+// mins as int16).
+#define KSCALEX4 \
+	VMOVSS 0(DI), X5 \
+	VINSERTPS $0x10, 0(DI)(R12*1), X5, X5 \
+	VINSERTPS $0x20, 0(DI)(R12*2), X5, X5 \
+	VINSERTPS $0x30, 0(DI)(R13*1), X5, X5 \
+	MOVWLZX (SI), AX \
+	VMOVD AX, X13 \
+	VCVTPH2PS X13, X13 \
+	VBROADCASTSS X13, X13 \
+	VMULPS X5, X13, X13 \
+	MOVWLZX 2(SI), AX \
+	VMOVD AX, X14 \
+	VCVTPH2PS X14, X14 \
+	VBROADCASTSS X14, X14 \
+	VMULPS X5, X14, X14 \
+	Q4KMINSX((DX*1), X2) \
+	Q4KMINSX((R12*1), X3) \
+	Q4KMINSX((R12*2), X4) \
+	Q4KMINSX((R13*1), X5) \
+	VPUNPCKLDQ X3, X2, X6 \
+	VPUNPCKLDQ X5, X4, X7 \
+	VPUNPCKHDQ X3, X2, X9 \
+	VPUNPCKHDQ X5, X4, X10 \
+	VPUNPCKLQDQ X7, X6, X2 \
+	VPUNPCKHQDQ X7, X6, X3 \
+	VPUNPCKLQDQ X10, X9, X4 \
+	VPUNPCKHQDQ X10, X9, X5 \
+	VCVTDQ2PS X2, X2 \
+	VFMADD231PS X14, X2, X1 \
+	VCVTDQ2PS X3, X3 \
+	VFMADD231PS X14, X3, X1 \
+	VCVTDQ2PS X4, X4 \
+	VFMADD231PS X14, X4, X1 \
+	VCVTDQ2PS X5, X5 \
+	VFMADD231PS X14, X5, X1
+
+// KMULPAIR(AOFF, SL, SH): Y9 += scale(SL)·(the low quants in Y3 · 32
+// activations at AOFF(DI)) + scale(SH)·(the high quants in Y4 · the next
+// 32).
+#define KMULPAIR(AOFF, SL, SH) \
 	VMOVDQU AOFF(DI), Y5 \
 	VPMADDUBSW Y5, Y3, Y5 \
 	VPBROADCASTW SL(SP), Y6 \
@@ -553,6 +647,33 @@ dotdone:
 	VPMADDWD Y6, Y7, Y7 \
 	VPADDD Y5, Y9, Y9 \
 	VPADDD Y7, Y9, Y9
+
+// KMULPAIRX4(AOFF, SL, SH): X0 += the pair of sub-blocks in Y3/Y4 (scales
+// at SL(SP) and SH(SP)) against the four rows, reduced to one vector of
+// four sums and met with the rows' d (X13).
+#define KMULPAIRX4(AOFF, SL, SH) \
+	VPBROADCASTW SL(SP), Y6 \
+	VPBROADCASTW SH(SP), Y12 \
+	Q4KROW(AOFF, (DX*1), Y2) \
+	Q4KROW(AOFF, (R12*1), Y5) \
+	Q4KROW(AOFF, (R12*2), Y7) \
+	Q4KROW(AOFF, (R13*1), Y9) \
+	VPHADDD Y5, Y2, Y2 \
+	VPHADDD Y9, Y7, Y7 \
+	VPHADDD Y7, Y2, Y2 \
+	VEXTRACTI128 $1, Y2, X10 \
+	VPADDD X10, X2, X2 \
+	VCVTDQ2PS X2, X2 \
+	VFMADD231PS X13, X2, X0
+
+// Q4KPAIR(QOFF, AOFF, SL, SH): Y9 += scale(SL)·(low nibbles at QOFF(SI) ·
+// 32 activations at AOFF(DI)) + scale(SH)·(high nibbles · the next 32).
+#define Q4KPAIR(QOFF, AOFF, SL, SH) \
+	VMOVDQU QOFF(SI), Y2 \
+	VPAND Y8, Y2, Y3 \
+	VPSRLW $4, Y2, Y4 \
+	VPAND Y8, Y4, Y4 \
+	KMULPAIR(AOFF, SL, SH)
 
 // Q4KACC: X0 += float(Σ Y9's int32s) · d (X13).
 #define Q4KACC \
@@ -586,54 +707,8 @@ TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $16-36
 q4kloop:
 	TESTQ CX, CX
 	JZ q4kdone
-	// Scales and mins: utmp as in ggml's ggml_vec_dot_q4_K_q8_K.
-	MOVL 4(SI), R8
-	MOVL 8(SI), R9
-	MOVL 12(SI), R10
-	MOVL R10, R11
-	SHRL $4, R11
-	ANDL $0x0f0f0f0f, R11
-	MOVL R9, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R11
-	MOVL R9, BX
-	ANDL $0x3f3f3f3f, BX
-	MOVL R10, R9
-	ANDL $0x0f0f0f0f, R9
-	MOVL R8, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R9
-	MOVL BX, R10
-	ANDL $0x3f3f3f3f, R8
-	SHLQ $32, R9
-	ORQ R9, R8
-	SHLQ $32, R11
-	ORQ R11, R10
-	VMOVQ R8, X1
-	VPINSRQ $1, R10, X1, X1
-	VPMOVZXBW X1, Y1          // 8 scales, then 8 mins, as int16
-	VMOVDQU X1, 0(SP)         // the scales, for broadcasting
-	// d = f16(w.d)·a.d, dmin = f16(w.dmin)·a.d
-	MOVWLZX (SI), AX
-	VMOVD AX, X13
-	VCVTPH2PS X13, X13
-	VMULSS (DI), X13, X13
-	VBROADCASTSS X13, Y13
-	MOVWLZX 2(SI), AX
-	VMOVD AX, X14
-	VCVTPH2PS X14, X14
-	VMULSS (DI), X14, X14
-	VBROADCASTSS X14, X14
-	// Mins: Σ m_j · (bsums[2j] + bsums[2j+1]).
-	VMOVDQU 260(DI), Y2
-	VEXTRACTI128 $1, Y2, X3
-	VPHADDW X3, X2, X3
-	VEXTRACTI128 $1, Y1, X4
-	VPMADDWD X3, X4, X4       // lane k: the mins of sub-blocks 2k and 2k+1
+	KSCALES(X1, Y1)
+	KSCALE1
 	TESTQ DX, DX
 	JNZ q4kpairs
 	// Per block (ggml's gemv): one scaled sum of each kind a block.
@@ -649,14 +724,7 @@ q4kloop:
 	JMP q4knext
 q4kpairs:
 	// Per pair of sub-blocks (ggml's gemm): one scaled sum each.
-	VCVTDQ2PS X4, X4
-	VFMADD231SS X4, X14, X10
-	VMOVSHDUP X4, X5
-	VFMADD231SS X5, X14, X10
-	VMOVHLPS X4, X4, X5
-	VFMADD231SS X5, X14, X10
-	VPSHUFD $0xff, X4, X5
-	VFMADD231SS X5, X14, X10
+	KMINPAIRS1
 	VPXOR Y9, Y9, Y9
 	Q4KPAIR(16, 4, 0, 2)
 	Q4KACC
@@ -834,19 +902,7 @@ q6kdone:
 	VPAND Y8, Y2, Y3 \
 	VPSRLW $4, Y2, Y4 \
 	VPAND Y8, Y4, Y4 \
-	VPBROADCASTW SL(SP), Y6 \
-	VPBROADCASTW SH(SP), Y12 \
-	Q4KROW(AOFF, (DX*1), Y2) \
-	Q4KROW(AOFF, (R12*1), Y5) \
-	Q4KROW(AOFF, (R12*2), Y7) \
-	Q4KROW(AOFF, (R13*1), Y9) \
-	VPHADDD Y5, Y2, Y2 \
-	VPHADDD Y9, Y7, Y7 \
-	VPHADDD Y7, Y2, Y2 \
-	VEXTRACTI128 $1, Y2, X10 \
-	VPADDD X10, X2, X2 \
-	VCVTDQ2PS X2, X2 \
-	VFMADD231PS X13, X2, X0
+	KMULPAIRX4(AOFF, SL, SH)
 
 // Q4KMINSX(IDX, R): R = the four pairs' min sums (int32) of the row at DI
 // plus IDX (X15: the block's mins as int16).
@@ -875,73 +931,9 @@ TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $16-40
 q4kx4loop:
 	TESTQ CX, CX
 	JZ q4kx4done
-	MOVL 4(SI), R8
-	MOVL 8(SI), R9
-	MOVL 12(SI), R10
-	MOVL R10, R11
-	SHRL $4, R11
-	ANDL $0x0f0f0f0f, R11
-	MOVL R9, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R11
-	MOVL R9, BX
-	ANDL $0x3f3f3f3f, BX
-	MOVL R10, R9
-	ANDL $0x0f0f0f0f, R9
-	MOVL R8, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R9
-	MOVL BX, R10
-	ANDL $0x3f3f3f3f, R8
-	SHLQ $32, R9
-	ORQ R9, R8
-	SHLQ $32, R11
-	ORQ R11, R10
-	VMOVQ R8, X9
-	VPINSRQ $1, R10, X9, X9
-	VPMOVZXBW X9, Y9
-	VMOVDQU X9, 0(SP)
+	KSCALES(X9, Y9)
 	VEXTRACTI128 $1, Y9, X15
-	// The rows' scales: d = f16(w.d)·a.d and dmin = f16(w.dmin)·a.d.
-	VMOVSS 0(DI), X5
-	VINSERTPS $0x10, 0(DI)(R12*1), X5, X5
-	VINSERTPS $0x20, 0(DI)(R12*2), X5, X5
-	VINSERTPS $0x30, 0(DI)(R13*1), X5, X5
-	MOVWLZX (SI), AX
-	VMOVD AX, X13
-	VCVTPH2PS X13, X13
-	VBROADCASTSS X13, X13
-	VMULPS X5, X13, X13
-	MOVWLZX 2(SI), AX
-	VMOVD AX, X14
-	VCVTPH2PS X14, X14
-	VBROADCASTSS X14, X14
-	VMULPS X5, X14, X14
-	// Mins: the rows' four pair sums, transposed to one vector a pair.
-	Q4KMINSX((DX*1), X2)
-	Q4KMINSX((R12*1), X3)
-	Q4KMINSX((R12*2), X4)
-	Q4KMINSX((R13*1), X5)
-	VPUNPCKLDQ X3, X2, X6
-	VPUNPCKLDQ X5, X4, X7
-	VPUNPCKHDQ X3, X2, X9
-	VPUNPCKHDQ X5, X4, X10
-	VPUNPCKLQDQ X7, X6, X2
-	VPUNPCKHQDQ X7, X6, X3
-	VPUNPCKLQDQ X10, X9, X4
-	VPUNPCKHQDQ X10, X9, X5
-	VCVTDQ2PS X2, X2
-	VFMADD231PS X14, X2, X1
-	VCVTDQ2PS X3, X3
-	VFMADD231PS X14, X3, X1
-	VCVTDQ2PS X4, X4
-	VFMADD231PS X14, X4, X1
-	VCVTDQ2PS X5, X5
-	VFMADD231PS X14, X5, X1
+	KSCALEX4
 	Q4KPAIRX4(16, 4, 0, 2)
 	Q4KPAIRX4(48, 68, 4, 6)
 	Q4KPAIRX4(80, 132, 8, 10)
@@ -1034,16 +1026,7 @@ q6kx4done:
 	VPAND Y11, Y5, Y5 \
 	VPSLLW $4, Y5, Y5 \
 	VPOR Y5, Y4, Y4 \
-	VMOVDQU AOFF(DI), Y5 \
-	VPMADDUBSW Y5, Y3, Y5 \
-	VPBROADCASTW SL(SP), Y6 \
-	VPMADDWD Y6, Y5, Y5 \
-	VMOVDQU AOFF+32(DI), Y7 \
-	VPMADDUBSW Y7, Y4, Y7 \
-	VPBROADCASTW SH(SP), Y6 \
-	VPMADDWD Y6, Y7, Y7 \
-	VPADDD Y5, Y9, Y9 \
-	VPADDD Y7, Y9, Y9
+	KMULPAIR(AOFF, SL, SH)
 
 // func dotQ5_KAVX2(w, a *byte, nb, pairwise int) float32
 // dotQ4_KAVX2 for Q5_K blocks (Y11: 0x01 bytes).
@@ -1063,55 +1046,9 @@ TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $16-36
 q5kloop:
 	TESTQ CX, CX
 	JZ q5kdone
-	// Scales and mins: as dotQ4_KAVX2.
-	MOVL 4(SI), R8
-	MOVL 8(SI), R9
-	MOVL 12(SI), R10
-	MOVL R10, R11
-	SHRL $4, R11
-	ANDL $0x0f0f0f0f, R11
-	MOVL R9, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R11
-	MOVL R9, BX
-	ANDL $0x3f3f3f3f, BX
-	MOVL R10, R9
-	ANDL $0x0f0f0f0f, R9
-	MOVL R8, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R9
-	MOVL BX, R10
-	ANDL $0x3f3f3f3f, R8
-	SHLQ $32, R9
-	ORQ R9, R8
-	SHLQ $32, R11
-	ORQ R11, R10
-	VMOVQ R8, X1
-	VPINSRQ $1, R10, X1, X1
-	VPMOVZXBW X1, Y1          // 8 scales, then 8 mins, as int16
-	VMOVDQU X1, 0(SP)         // the scales, for broadcasting
+	KSCALES(X1, Y1)
 	VMOVDQU 16(SI), Y15       // the fifth bits
-	// d = f16(w.d)·a.d, dmin = f16(w.dmin)·a.d
-	MOVWLZX (SI), AX
-	VMOVD AX, X13
-	VCVTPH2PS X13, X13
-	VMULSS (DI), X13, X13
-	VBROADCASTSS X13, Y13
-	MOVWLZX 2(SI), AX
-	VMOVD AX, X14
-	VCVTPH2PS X14, X14
-	VMULSS (DI), X14, X14
-	VBROADCASTSS X14, X14
-	// Mins: Σ m_j · (bsums[2j] + bsums[2j+1]).
-	VMOVDQU 260(DI), Y2
-	VEXTRACTI128 $1, Y2, X3
-	VPHADDW X3, X2, X3
-	VEXTRACTI128 $1, Y1, X4
-	VPMADDWD X3, X4, X4       // lane k: the mins of sub-blocks 2k and 2k+1
+	KSCALE1
 	TESTQ DX, DX
 	JNZ q5kpairs
 	// Per block (ggml's gemv): one scaled sum of each kind a block.
@@ -1127,14 +1064,7 @@ q5kloop:
 	JMP q5knext
 q5kpairs:
 	// Per pair of sub-blocks (ggml's gemm): one scaled sum each.
-	VCVTDQ2PS X4, X4
-	VFMADD231SS X4, X14, X10
-	VMOVSHDUP X4, X5
-	VFMADD231SS X5, X14, X10
-	VMOVHLPS X4, X4, X5
-	VFMADD231SS X5, X14, X10
-	VPSHUFD $0xff, X4, X5
-	VFMADD231SS X5, X14, X10
+	KMINPAIRS1
 	VPXOR Y9, Y9, Y9
 	Q5KPAIR(48, 4, 0, 2, 0, 1)
 	Q4KACC
@@ -1179,75 +1109,11 @@ TEXT ·dotQ5_Kx4AVX2(SB), NOSPLIT, $96-40
 q5kx4loop:
 	TESTQ CX, CX
 	JZ q5kx4done
-	MOVL 4(SI), R8
-	MOVL 8(SI), R9
-	MOVL 12(SI), R10
-	MOVL R10, R11
-	SHRL $4, R11
-	ANDL $0x0f0f0f0f, R11
-	MOVL R9, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R11
-	MOVL R9, BX
-	ANDL $0x3f3f3f3f, BX
-	MOVL R10, R9
-	ANDL $0x0f0f0f0f, R9
-	MOVL R8, AX
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R9
-	MOVL BX, R10
-	ANDL $0x3f3f3f3f, R8
-	SHLQ $32, R9
-	ORQ R9, R8
-	SHLQ $32, R11
-	ORQ R11, R10
-	VMOVQ R8, X9
-	VPINSRQ $1, R10, X9, X9
-	VPMOVZXBW X9, Y9
-	VMOVDQU X9, 0(SP)
+	KSCALES(X9, Y9)
 	VEXTRACTI128 $1, Y9, X15
 	VMOVDQU 16(SI), Y10
 	VMOVDQU Y10, 32(SP)
-	// The rows' scales: d = f16(w.d)·a.d and dmin = f16(w.dmin)·a.d.
-	VMOVSS 0(DI), X5
-	VINSERTPS $0x10, 0(DI)(R12*1), X5, X5
-	VINSERTPS $0x20, 0(DI)(R12*2), X5, X5
-	VINSERTPS $0x30, 0(DI)(R13*1), X5, X5
-	MOVWLZX (SI), AX
-	VMOVD AX, X13
-	VCVTPH2PS X13, X13
-	VBROADCASTSS X13, X13
-	VMULPS X5, X13, X13
-	MOVWLZX 2(SI), AX
-	VMOVD AX, X14
-	VCVTPH2PS X14, X14
-	VBROADCASTSS X14, X14
-	VMULPS X5, X14, X14
-	// Mins: the rows' four pair sums, transposed to one vector a pair.
-	Q4KMINSX((DX*1), X2)
-	Q4KMINSX((R12*1), X3)
-	Q4KMINSX((R12*2), X4)
-	Q4KMINSX((R13*1), X5)
-	VPUNPCKLDQ X3, X2, X6
-	VPUNPCKLDQ X5, X4, X7
-	VPUNPCKHDQ X3, X2, X9
-	VPUNPCKHDQ X5, X4, X10
-	VPUNPCKLQDQ X7, X6, X2
-	VPUNPCKHQDQ X7, X6, X3
-	VPUNPCKLQDQ X10, X9, X4
-	VPUNPCKHQDQ X10, X9, X5
-	VCVTDQ2PS X2, X2
-	VFMADD231PS X14, X2, X1
-	VCVTDQ2PS X3, X3
-	VFMADD231PS X14, X3, X1
-	VCVTDQ2PS X4, X4
-	VFMADD231PS X14, X4, X1
-	VCVTDQ2PS X5, X5
-	VFMADD231PS X14, X5, X1
+	KSCALEX4
 	Q5KPAIRX4(48, 4, 0, 2, 0, 1)
 	Q5KPAIRX4(80, 68, 4, 6, 2, 3)
 	Q5KPAIRX4(112, 132, 8, 10, 4, 5)

@@ -66,44 +66,72 @@ func QuantizeQ8_K(dst []byte, x []float32) {
 // of llama.cpp's prompt (gemm) kernel rather than its decode (gemv) one
 // (the pure-Go fallback rounds once a block either way).
 func DotQ4_K(w, a []byte, nb int, pairwise bool) float32 {
-	if nb <= 0 {
-		return 0
-	}
-	_, _ = w[nb*Q4_KBlock-1], a[nb*Q8_KBlock-1]
-	return dotQ4_K(w, a, nb, pairwise)
+	return checkedK(w, a, nb, Q4_KBlock, pairwise, dotQ4_K)
 }
 
 // DotQ5_K is DotQ4_K for Q5_K weight blocks, with the same two roundings.
 func DotQ5_K(w, a []byte, nb int, pairwise bool) float32 {
-	if nb <= 0 {
-		return 0
-	}
-	_, _ = w[nb*Q5_KBlock-1], a[nb*Q8_KBlock-1]
-	return dotQ5_K(w, a, nb, pairwise)
+	return checkedK(w, a, nb, Q5_KBlock, pairwise, dotQ5_K)
 }
 
 // DotQ5_Kx4 is DotQ4_Kx4 for Q5_K weight blocks.
 func DotQ5_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
+	checkedKx4(out, w, a, astride, nb, Q5_KBlock, dotQ5_Kx4)
+}
+
+// checkedK checks that w holds nb blocks of size bytes and a nb Q8_K
+// blocks before a kernel that does not check reads them.
+func checkedK(w, a []byte, nb, size int, pairwise bool, dot func(w, a []byte, nb int, pairwise bool) float32) float32 {
+	if nb <= 0 {
+		return 0
+	}
+	_, _ = w[nb*size-1], a[nb*Q8_KBlock-1]
+	return dot(w, a, nb, pairwise)
+}
+
+// checkedKx4 is checkedK for the four-row kernels.
+func checkedKx4(out *[4]float32, w, a []byte, astride, nb, size int, dot func(out *[4]float32, w, a []byte, astride, nb int)) {
 	if nb <= 0 {
 		*out = [4]float32{}
 		return
 	}
-	_, _ = w[nb*Q5_KBlock-1], a[3*astride+nb*Q8_KBlock-1]
-	dotQ5_Kx4(out, w, a, astride, nb)
+	_, _ = w[nb*size-1], a[3*astride+nb*Q8_KBlock-1]
+	dot(out, w, a, astride, nb)
 }
 
-func dotQ5_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+// kx4Go is a four-row kernel in Go: the one-row kernel dot, row by row,
+// in its pairwise rounding.
+func kx4Go(out *[4]float32, w, a []byte, astride, nb int, dot func(w, a []byte, nb int, pairwise bool) float32) {
 	for t := range out {
-		out[t] = dotQ5_KGo(w, a[t*astride:], nb, true)
+		out[t] = dot(w, a[t*astride:], nb, true)
 	}
 }
 
-func dotQ5_KGo(w, a []byte, nb int, _ bool) float32 {
+func dotQ4_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+	kx4Go(out, w, a, astride, nb, dotQ4_KGo)
+}
+
+func dotQ5_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+	kx4Go(out, w, a, astride, nb, dotQ5_KGo)
+}
+
+func dotQ6_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
+	kx4Go(out, w, a, astride, nb, dotQ6_KGo)
+}
+
+func dotQ4_KGo(w, a []byte, nb int, _ bool) float32 { return dotScaleMinKGo(w, a, nb, Q4_KBlock) }
+
+func dotQ5_KGo(w, a []byte, nb int, _ bool) float32 { return dotScaleMinKGo(w, a, nb, Q5_KBlock) }
+
+// dotScaleMinKGo is the dot product of nb Q4_K or Q5_K blocks (size
+// bytes each) with nb Q8_K blocks; it rounds once a block.
+func dotScaleMinKGo(w, a []byte, nb, size int) float32 {
+	fifth := size == Q5_KBlock
 	var sum float32
 	for b := 0; b < nb; b++ {
-		wb, ab := w[b*Q5_KBlock:(b+1)*Q5_KBlock], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
+		wb, ab := w[b*size:(b+1)*size], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
 		da := f32At(ab)
-		scales, qh, qs, q8 := wb[4:16], wb[16:48], wb[48:176], ab[4:260]
+		scales, qs, q8 := wb[4:16], wb[size-128:size], ab[4:260]
 		var sumi, summ int32
 		for j := 0; j < 8; j++ {
 			sc, m := scaleMinK4(j, scales)
@@ -112,7 +140,10 @@ func dotQ5_KGo(w, a []byte, nb int, _ bool) float32 {
 			shift := uint(j%2) * 4
 			var s int32
 			for l, x := range q {
-				v := int32(x>>shift&0xf) | int32(qh[l]>>uint(j)&1)<<4
+				v := int32(x >> shift & 0xf)
+				if fifth { // Q5_K: the fifth bit, bit j of byte l after the scales
+					v |= int32(wb[16+l]>>uint(j)&1) << 4
+				}
 				s += v * int32(int8(q8[j*32+l]))
 			}
 			sumi += sc * s
@@ -128,11 +159,7 @@ func dotQ5_KGo(w, a []byte, nb int, _ bool) float32 {
 // with pairwise, once every 64 elements (its Q6_K gemm, a prompt). The
 // pure-Go fallback rounds once a block either way.
 func DotQ6_K(w, a []byte, nb int, pairwise bool) float32 {
-	if nb <= 0 {
-		return 0
-	}
-	_, _ = w[nb*Q6_KBlock-1], a[nb*Q8_KBlock-1]
-	return dotQ6_K(w, a, nb, pairwise)
+	return checkedK(w, a, nb, Q6_KBlock, pairwise, dotQ6_K)
 }
 
 // DotQ4_Kx4 computes the dot products of one row of nb Q4_K weight blocks
@@ -140,35 +167,13 @@ func DotQ6_K(w, a []byte, nb int, pairwise bool) float32 {
 // a+2·astride, a+3·astride bytes), with DotQ4_K's pairwise rounding: the
 // weight blocks are unpacked once for the four (prompt processing).
 func DotQ4_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
-	if nb <= 0 {
-		*out = [4]float32{}
-		return
-	}
-	_, _ = w[nb*Q4_KBlock-1], a[3*astride+nb*Q8_KBlock-1]
-	dotQ4_Kx4(out, w, a, astride, nb)
-}
-
-func dotQ4_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
-	for t := range out {
-		out[t] = dotQ4_KGo(w, a[t*astride:], nb, true)
-	}
+	checkedKx4(out, w, a, astride, nb, Q4_KBlock, dotQ4_Kx4)
 }
 
 // DotQ6_Kx4 is DotQ4_Kx4 for Q6_K weights: each group of quants is
 // rebuilt once for the four rows, rounded as DotQ6_K's pairwise mode.
 func DotQ6_Kx4(out *[4]float32, w, a []byte, astride, nb int) {
-	if nb <= 0 {
-		*out = [4]float32{}
-		return
-	}
-	_, _ = w[nb*Q6_KBlock-1], a[3*astride+nb*Q8_KBlock-1]
-	dotQ6_Kx4(out, w, a, astride, nb)
-}
-
-func dotQ6_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
-	for t := range out {
-		out[t] = dotQ6_KGo(w, a[t*astride:], nb, true)
-	}
+	checkedKx4(out, w, a, astride, nb, Q6_KBlock, dotQ6_Kx4)
 }
 
 var (
@@ -191,29 +196,6 @@ func scaleMinK4(j int, q []byte) (sc, m int32) {
 		return int32(q[j] & 63), int32(q[j+4] & 63)
 	}
 	return int32(q[j+4]&0xf | (q[j-4]>>6)<<4), int32(q[j+4]>>4 | (q[j]>>6)<<4)
-}
-
-func dotQ4_KGo(w, a []byte, nb int, _ bool) float32 {
-	var sum float32
-	for b := 0; b < nb; b++ {
-		wb, ab := w[b*Q4_KBlock:(b+1)*Q4_KBlock], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
-		da := f32At(ab)
-		scales, qs, q8 := wb[4:16], wb[16:144], ab[4:260]
-		var sumi, summ int32
-		for j := 0; j < 8; j++ {
-			sc, m := scaleMinK4(j, scales)
-			summ += m * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
-			q := qs[j/2*32 : j/2*32+32]
-			shift := uint(j%2) * 4
-			var s int32
-			for l, x := range q {
-				s += int32(x>>shift&0xf) * int32(int8(q8[j*32+l]))
-			}
-			sumi += sc * s
-		}
-		sum += h16(wb)*da*float32(sumi) - h16(wb[2:])*da*float32(summ)
-	}
-	return sum
 }
 
 func dotQ6_KGo(w, a []byte, nb int, _ bool) float32 {
