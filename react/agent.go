@@ -135,9 +135,6 @@ var resultMarker = regexp.MustCompile(`\[\d+\] `)
 // DefaultRefusal answers a question the agent could not answer.
 const DefaultRefusal = "I could not answer that."
 
-// numberRE finds numbers as written in answers and observations.
-var numberRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
-
 // Grounded is a CheckAnswer for a small model: the answer must not be
 // degenerate repetition, and
 //   - when it states numbers, one of them must be a number an observation
@@ -155,7 +152,7 @@ func Grounded(question, answer string, steps []Step) bool {
 			return false // "I I I", "the the the"
 		}
 	}
-	if !numberRE.MatchString(answer) {
+	if !tools.WrittenNumber.MatchString(answer) {
 		source := question
 		for _, s := range steps {
 			source += " " + s.Observation
@@ -180,13 +177,13 @@ func Grounded(question, answer string, steps []Step) bool {
 	if len(obs) == 0 {
 		return false
 	}
-	for _, n := range numberRE.FindAllString(answer, -1) {
+	for _, n := range tools.WrittenNumber.FindAllString(answer, -1) {
 		n = strings.ReplaceAll(n, ",", "")
 		if len(strings.TrimLeft(strings.Split(n, ".")[0], "0")) == 0 && !strings.Contains(n, ".") {
 			continue // a lone 0 proves nothing
 		}
 		for _, o := range obs {
-			for _, m := range numberRE.FindAllString(o, -1) {
+			for _, m := range tools.WrittenNumber.FindAllString(o, -1) {
 				if m == n || strings.HasPrefix(m, n) && strings.Contains(m, ".") && strings.Contains(n, ".") || roundsTo(m, n) {
 					return true
 				}

@@ -49,7 +49,7 @@ type Calculator struct {
 func (c *Calculator) InputConstraint(context string) *llm.Constraint {
 	seen := map[string]bool{}
 	var alts []string
-	for _, n := range contextNumber.FindAllString(context, -1) {
+	for _, n := range WrittenNumber.FindAllString(context, -1) {
 		n = strings.TrimRight(n, ",")
 		if !seen[n] {
 			seen[n] = true
@@ -64,7 +64,17 @@ func (c *Calculator) InputConstraint(context string) *llm.Constraint {
 	return &llm.Constraint{Kind: llm.ConstraintRegex, Regex: num + "(?: [-+*/] " + num + ")+"}
 }
 
-var contextNumber = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
+// WrittenNumber matches a number as passages, answers and the calculator
+// write it: digits with optional thousands separators and decimals
+// ("39,538,223", "53.911519").
+var WrittenNumber = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
+
+// ParseWrittenNumber reads a number WrittenNumber matches, separators and
+// all.
+func ParseWrittenNumber(s string) (float64, bool) {
+	v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+	return v, err == nil
+}
 
 func (c *Calculator) Name() string { return "calculator" }
 func (c *Calculator) Description() string {

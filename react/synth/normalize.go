@@ -6,7 +6,6 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ponder-go/ponder/react"
@@ -72,7 +71,7 @@ var (
 	washingtonDC = regexp.MustCompile(`(?i)\bwashington,?\s*d\.?\s?c\b\.?`)
 	yearRE       = regexp.MustCompile(`\b(1[5-9]\d\d|2[01]\d\d)\b`)
 	wordRE       = regexp.MustCompile(`[a-z]+`)
-	numberRE     = regexp.MustCompile(`\d`)
+	digitRE      = regexp.MustCompile(`\d`)
 )
 
 func hasAny(words map[string]bool, ws ...string) bool {
@@ -187,7 +186,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	}
 	// A number besides the census year is arithmetic or a fact the model
 	// was not trained to apply ("divided by 2", "top 5", "in 1 word").
-	if numberRE.MatchString(yearRE.ReplaceAllString(q, "")) {
+	if digitRE.MatchString(yearRE.ReplaceAllString(q, "")) {
 		return Question{}, "has a number the model cannot use", false
 	}
 	q = washingtonDC.ReplaceAllString(q, "District of Columbia")
@@ -216,14 +215,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 			words[k] = true // "populaton" reads as "population"
 		}
 	}
-	phrase := func(ps ...string) bool {
-		for _, p := range ps {
-			if strings.Contains(lower, p) {
-				return true
-			}
-		}
-		return false
-	}
+	phrase := func(ps ...string) bool { return containsAny(lower, ps...) }
 	// What the question asks about.
 	var attr string
 	density := hasAny(words, "density", "densely", "dense", "denser", "crowded") || phrase("per square mile", "per sq", "a square mile", "each square mile")
@@ -280,8 +272,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
 	fewer := hasAny(words, "fewer", "less", "smaller")
 	diff := fewer || hasAny(words, "more", "difference", "bigger", "larger", "exceed", "exceeds", "greater", "than", "subtract", "minus", "gap")
-	first := wordRE.FindString(lower)
-	yesNo := (first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have") && !words["how"]
+	yesNo := asksYesNo(lower) && !words["how"]
 	which := hasAny(words, "which", "whether", "compare", "compared", "comparison", "versus", "vs") || strings.Contains(lower, " or ") || yesNo
 
 	// A list of places with nothing relating them asks for each.
@@ -324,14 +315,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 
 // relateTwo reads how a question relates two places' figures.
 func relateTwo(attr string, places []string, lower string, ratio, sum, diff, fewer, which bool) (Question, string, bool) {
-	phrase := func(ps ...string) bool {
-		for _, p := range ps {
-			if strings.Contains(lower, p) {
-				return true
-			}
-		}
-		return false
-	}
+	phrase := func(ps ...string) bool { return containsAny(lower, ps...) }
 	switch {
 	case !ratio && !sum && phrase("how many more", "how much more", "how many fewer", "how much less", "how much bigger", "how much larger", "how much smaller", "difference"):
 		// "How many more residents does Illinois have compared to Ohio?"
@@ -478,15 +462,9 @@ func partFigure(attr string, r *react.Result) (float64, bool) {
 		v, ok := lastCalculation(r.Steps)
 		return v, ok && v > 0
 	}
-	m := figureRE.FindString(r.Answer)
-	if m == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", ""), 64)
-	return v, err == nil && v > 0
+	v, ok := tools.ParseWrittenNumber(tools.WrittenNumber.FindString(r.Answer))
+	return v, ok && v > 0
 }
-
-var figureRE = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
 
 // listNames writes "A, B and C".
 func listNames(names []string) string {
@@ -538,6 +516,26 @@ func groupDigits(answer string, steps []react.Step) string {
 	})
 }
 
+// containsAny reports whether s contains any of ps.
+func containsAny(s string, ps ...string) bool {
+	for _, p := range ps {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// asksYesNo reports a question that opens as a yes/no one ("is", "does",
+// "has" ...).
+func asksYesNo(lower string) bool {
+	switch wordRE.FindString(lower) {
+	case "is", "are", "does", "do", "has", "have":
+		return true
+	}
+	return false
+}
+
 // compareAnswer answers a comparison of q's two places whose figures stand
 // in ratio v: the place the question asks for (the larger, or the smaller
 // for "which is smaller"), with "Yes." or "No." for "Is A larger than B?".
@@ -550,8 +548,7 @@ func compareAnswer(question string, q Question, v float64) string {
 	}
 	// "Which is smaller, A or B?" is answered with the smaller place.
 	smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
-	first := wordRE.FindString(lower)
-	yesNo := first == "is" || first == "are" || first == "does" || first == "do" || first == "has" || first == "have"
+	yesNo := asksYesNo(lower)
 	if smaller && hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest") {
 		// "Is A bigger or smaller than B?" asks which is larger.
 		smaller, yesNo = false, false
@@ -589,8 +586,7 @@ func lastCalculation(steps []react.Step) (float64, bool) {
 	if last == "" {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(last, ",", ""), 64)
-	return v, err == nil
+	return tools.ParseWrittenNumber(last)
 }
 
 var noToolRE = regexp.MustCompile(`^Which place does this question name: .+\?$`)
@@ -606,8 +602,8 @@ func roundFromCalculator(answer string, steps []react.Step) string {
 	}
 	return oneDecimal.ReplaceAllStringFunc(answer, func(m string) string {
 		got := strings.TrimPrefix(m, "about ")
-		x, err := strconv.ParseFloat(strings.ReplaceAll(got, ",", ""), 64)
-		if err != nil || math.Abs(x-math.Trunc(v*10)/10) > 1e-9 {
+		x, ok := tools.ParseWrittenNumber(got)
+		if !ok || math.Abs(x-math.Trunc(v*10)/10) > 1e-9 {
 			return m
 		}
 		return "about " + round1(v)
