@@ -125,22 +125,19 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		dot, ablock, quantize = matmul.DotQ4_1, matmul.Q8_1Block, matmul.QuantizeQ8_1
 	case gguf.Q5_1:
 		dot, ablock, quantize = matmul.DotQ5_1, matmul.Q8_1Block, matmul.QuantizeQ8_1
-	case gguf.Q4_K:
+	case gguf.Q4_K, gguf.Q5_K, gguf.Q6_K:
+		kdot, kdotT4 := matmul.DotQ4_K, matmul.DotQ4_Kx4
+		switch l.typ {
+		case gguf.Q5_K:
+			kdot, kdotT4 = matmul.DotQ5_K, matmul.DotQ5_Kx4
+		case gguf.Q6_K:
+			kdot, kdotT4 = matmul.DotQ6_K, matmul.DotQ6_Kx4
+		}
 		// A prompt's rows meet the weights as llama.cpp's gemm rounds them,
 		// one token as its gemv does (see matmul.DotQ4_K).
 		pairwise := T > 1
-		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ4_K(w, a, nb, pairwise) }
-		dotT4 = matmul.DotQ4_Kx4
-		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
-	case gguf.Q5_K:
-		pairwise := T > 1
-		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ5_K(w, a, nb, pairwise) }
-		dotT4 = matmul.DotQ5_Kx4
-		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
-	case gguf.Q6_K:
-		pairwise := T > 1
-		dot = func(w, a []byte, nb int) float32 { return matmul.DotQ6_K(w, a, nb, pairwise) }
-		dotT4 = matmul.DotQ6_Kx4
+		dot = func(w, a []byte, nb int) float32 { return kdot(w, a, nb, pairwise) }
+		dotT4 = kdotT4
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	}
 	ab := nb * ablock
