@@ -246,7 +246,7 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	if a.Rewrite != nil {
 		q, ok := a.Rewrite(question)
 		if !ok {
-			r.res.Answer, r.res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+			a.refuse(r.res)
 			r.res.Duration = time.Since(r.start)
 			span.Set("refused", "the question is not one the model can answer")
 			span.Set("answer", r.res.Answer)
@@ -270,7 +270,7 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 		r.res.Stopped = err.Error()
 	}
 	if a.CheckAnswer != nil && !a.CheckAnswer(asked, r.res.Answer, r.res.Steps) {
-		r.res.Answer, r.res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+		a.refuse(r.res)
 		if err != nil && ctx.Err() == nil {
 			err = nil // the refusal is the answer: no step limit error
 			r.res.Stopped = ""
@@ -282,6 +282,11 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	span.Set("tokens", r.res.Usage.TotalTokens)
 	span.Finish(err)
 	return r.res, err
+}
+
+// refuse makes res the agent's refusal.
+func (a *Agent) refuse(res *Result) {
+	res.Answer, res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
 }
 
 // runParts answers question from the runs of its parts (see Decompose).
@@ -316,7 +321,7 @@ func (a *Agent) runParts(ctx context.Context, question string, parts []string, j
 			return finish(err)
 		}
 		if r.Refused || r.Answer == "" {
-			res.Answer, res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+			a.refuse(res)
 			return finish(nil)
 		}
 		results = append(results, r)
@@ -324,7 +329,7 @@ func (a *Agent) runParts(ctx context.Context, question string, parts []string, j
 	if answer, ok := join(results); ok {
 		res.Answer = answer
 	} else {
-		res.Answer, res.Refused = cmp.Or(a.Refusal, DefaultRefusal), true
+		a.refuse(res)
 	}
 	return finish(nil)
 }
