@@ -13,6 +13,11 @@ var (
 // Dot is the inner product of a and b (len(b) >= len(a)).
 func Dot(a, b []float32) float32 { return dotFn(a, b) }
 
+// DotFixed is Dot summed in one fixed order (four interleaved partial
+// sums) whatever kernel the CPU gets: for results that must not depend on
+// the machine, such as the attention scores compared with llama.cpp.
+func DotFixed(a, b []float32) float32 { return dotGo(a, b) }
+
 // UseGeneric switches to the pure-Go kernels (for tests and comparisons).
 func UseGeneric() {
 	dot3x4, dot1x4, dotFn, Kernel = dot3x4Go, dot1x4Go, dotGo, "go"

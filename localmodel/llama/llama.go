@@ -228,7 +228,10 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 			limit := pos + t + 1
 			maxv := float32(math.Inf(-1))
 			for j := 0; j < limit; j++ {
-				sc[j] = dotF32(qv, kc[j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd]) * scale
+				// A fixed order: in a random-weight network one score
+				// rounding differently spreads through every later layer,
+				// which the llama.cpp comparison would see.
+				sc[j] = matmul.DotFixed(qv, kc[j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd]) * scale
 				maxv = max(maxv, sc[j])
 			}
 			var sum float32
@@ -302,26 +305,4 @@ func addInPlace(x, y []float32) {
 	for i := range x {
 		x[i] += y[i]
 	}
-}
-
-// dotF32 is the attention score's dot product, summed in four interleaved
-// partial sums. Its order is part of what the llama.cpp comparison
-// checks: in a random-weight network one activation rounding differently
-// (8-bit activations before quantized products) spreads through every
-// later layer, so the order is kept fixed here rather than following
-// whichever kernel matmul.Dot picks.
-func dotF32(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	n := len(a) &^ 3
-	for i := 0; i < n; i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for i := n; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
 }
