@@ -68,7 +68,7 @@ func (l *linear) mul(out, in []float32, T int) {
 		l.mulQuant(out, in, T)
 		return
 	}
-	in = roundActivations(l.typ, in[:T*l.cols], l.cols)
+	in = roundActivations(l.typ, in[:T*l.cols])
 	stripes := (l.rows + stripeRows - 1) / stripeRows
 	workers := min(matmul.Threads(), stripes)
 	if T*l.rows*l.cols < 1<<15 {
@@ -193,11 +193,10 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 }
 
 // roundActivations rounds the input the way ggml's CPU backend does before
-// a dot product with weights of type t: to half or bfloat16 for F16 and
-// BF16 weights, and through 8-bit blocks (Q8_0 for Q8_0/Q4_0, Q8_K for the
-// K-quants) for quantized ones. Results then match llama.cpp's to float
-// rounding instead of differing by its activation quantization error.
-func roundActivations(t gguf.Type, in []float32, cols int) []float32 {
+// a dot product with F16 or BF16 weights: to half or bfloat16. Results then
+// match llama.cpp's to float rounding. (Quantized weights meet activations
+// quantized by mulQuant.)
+func roundActivations(t gguf.Type, in []float32) []float32 {
 	out := make([]float32, len(in))
 	switch t {
 	case gguf.F16:
@@ -207,40 +206,6 @@ func roundActivations(t gguf.Type, in []float32, cols int) []float32 {
 	case gguf.BF16:
 		for i, v := range in {
 			out[i] = math.Float32frombits(uint32(gguf.FloatToBF16(v)) << 16)
-		}
-	case gguf.Q8_0, gguf.Q4_0, gguf.Q5_0, gguf.Q4_1, gguf.Q5_1: // Q8_0 or Q8_1 activations: same rounding
-		for b := 0; b+32 <= len(in); b += 32 {
-			x := in[b : b+32]
-			amax := float32(0)
-			for _, v := range x {
-				amax = max(amax, float32(math.Abs(float64(v))))
-			}
-			if amax == 0 {
-				continue
-			}
-			d := gguf.HalfToFloat(gguf.FloatToHalf(amax / 127))
-			id := 127 / amax
-			for i, v := range x {
-				out[b+i] = d * float32(math.RoundToEven(float64(v*id)))
-			}
-		}
-	case gguf.Q4_K, gguf.Q5_K, gguf.Q6_K:
-		for b := 0; b+256 <= len(in); b += 256 {
-			x := in[b : b+256]
-			var amax, mx float32
-			for _, v := range x {
-				if a := float32(math.Abs(float64(v))); a > amax {
-					amax, mx = a, v
-				}
-			}
-			if amax == 0 {
-				continue
-			}
-			iscale := -127 / mx
-			d := 1 / iscale
-			for i, v := range x {
-				out[b+i] = d * float32(min(127, int(math.RoundToEven(float64(iscale*v)))))
-			}
 		}
 	default:
 		copy(out, in)
