@@ -28,38 +28,58 @@
 	Q6KTOKX4(Q, AOFF, (R12*2), Y13) \
 	Q6KTOKX4(Q, AOFF, (R13*1), Y14)
 
-// Q6KHALFX4(QL, QH, A, G): Q6KHALF for four rows.
-#define Q6KHALFAX4(QL, QH, A, G) \
+// Q6KLOAD(QL, QH): a Q6_K half's low nibbles (QL(SI): Y1 for quants
+// 0-31 and 64-95, Y2 for 32-63 and 96-127) and bit pairs (QH(SI): Y3).
+#define Q6KLOAD(QL, QH) \
 	VMOVDQU QL(SI), Y1 \
 	VMOVDQU QL+32(SI), Y2 \
-	VMOVDQU QH(SI), Y3 \
+	VMOVDQU QH(SI), Y3
+
+// Q6KQ0-Q6KQ3: the half's group k of 32 6-bit quants (a nibble with a
+// pair of high bits) in Y15; Y4 scratch, Y8 nibble mask, Y10 pair mask.
+#define Q6KQ0 \
 	VPAND Y10, Y3, Y4 \
 	VPSLLW $4, Y4, Y4 \
 	VPAND Y8, Y1, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A, G, G+2) \
+	VPOR Y4, Y15, Y15
+
+#define Q6KQ1 \
 	VPSRLW $2, Y3, Y4 \
 	VPAND Y10, Y4, Y4 \
 	VPSLLW $4, Y4, Y4 \
 	VPAND Y8, Y2, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A+32, G+4, G+6)
+	VPOR Y4, Y15, Y15
 
-// Q6KHALFBX4: the half's last two groups.
-#define Q6KHALFBX4(QL, QH, A, G) \
+#define Q6KQ2 \
 	VPSRLW $4, Y3, Y4 \
 	VPAND Y10, Y4, Y4 \
 	VPSLLW $4, Y4, Y4 \
 	VPSRLW $4, Y1, Y15 \
 	VPAND Y8, Y15, Y15 \
-	VPOR Y4, Y15, Y15 \
-	Q6KGROUPX4(Y15, A+64, G+8, G+10) \
+	VPOR Y4, Y15, Y15
+
+#define Q6KQ3 \
 	VPSRLW $6, Y3, Y4 \
 	VPAND Y10, Y4, Y4 \
 	VPSLLW $4, Y4, Y4 \
 	VPSRLW $4, Y2, Y15 \
 	VPAND Y8, Y15, Y15 \
-	VPOR Y4, Y15, Y15 \
+	VPOR Y4, Y15, Y15
+
+// Q6KHALFAX4, Q6KHALFBX4 (QL, QH, A, G): Q6KHALFA and Q6KHALFB for four
+// rows.
+#define Q6KHALFAX4(QL, QH, A, G) \
+	Q6KLOAD(QL, QH) \
+	Q6KQ0 \
+	Q6KGROUPX4(Y15, A, G, G+2) \
+	Q6KQ1 \
+	Q6KGROUPX4(Y15, A+32, G+4, G+6)
+
+// Q6KHALFBX4: the half's last two groups.
+#define Q6KHALFBX4(QL, QH, A, G) \
+	Q6KQ2 \
+	Q6KGROUPX4(Y15, A+64, G+8, G+10) \
+	Q6KQ3 \
 	Q6KGROUPX4(Y15, A+96, G+12, G+14)
 
 // Q6KPACCX4: the four rows' sums of the last 64 elements reduced to one
@@ -767,36 +787,17 @@ q4kdone:
 // at QL(SI), high bit pairs at QH(SI), activations at A(DI), its eight
 // scales at G(SP).
 #define Q6KHALFA(QL, QH, A, G) \
-	VMOVDQU QL(SI), Y1 \
-	VMOVDQU QL+32(SI), Y2 \
-	VMOVDQU QH(SI), Y3 \
-	VPAND Y10, Y3, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPAND Y8, Y1, Y15 \
-	VPOR Y4, Y15, Y15 \
+	Q6KLOAD(QL, QH) \
+	Q6KQ0 \
 	Q6KGROUP(Y15, A, G, G+2) \
-	VPSRLW $2, Y3, Y4 \
-	VPAND Y10, Y4, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPAND Y8, Y2, Y15 \
-	VPOR Y4, Y15, Y15 \
+	Q6KQ1 \
 	Q6KGROUP(Y15, A+32, G+4, G+6)
 
 // Q6KHALFB: the half's last two groups (Y1-Y3 still loaded by Q6KHALFA).
 #define Q6KHALFB(QL, QH, A, G) \
-	VPSRLW $4, Y3, Y4 \
-	VPAND Y10, Y4, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPSRLW $4, Y1, Y15 \
-	VPAND Y8, Y15, Y15 \
-	VPOR Y4, Y15, Y15 \
+	Q6KQ2 \
 	Q6KGROUP(Y15, A+64, G+8, G+10) \
-	VPSRLW $6, Y3, Y4 \
-	VPAND Y10, Y4, Y4 \
-	VPSLLW $4, Y4, Y4 \
-	VPSRLW $4, Y2, Y15 \
-	VPAND Y8, Y15, Y15 \
-	VPOR Y4, Y15, Y15 \
+	Q6KQ3 \
 	Q6KGROUP(Y15, A+96, G+12, G+14)
 
 // Q6KHALF(QL, QH, A, G): a whole half.
