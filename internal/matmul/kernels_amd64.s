@@ -783,9 +783,9 @@ q4kdone:
 	VPMADDWD Y12, Y6, Y6 \
 	VPADDD Y6, Y9, Y9
 
-// Q6KHALF(QL, QH, A, G): one 128-element half of a Q6_K block: low nibbles
-// at QL(SI), high bit pairs at QH(SI), activations at A(DI), its eight
-// scales at G(SP).
+// Q6KHALFA(QL, QH, A, G): the first two groups of one 128-element half of
+// a Q6_K block: low nibbles at QL(SI), high bit pairs at QH(SI),
+// activations at A(DI), its eight scales at G(SP).
 #define Q6KHALFA(QL, QH, A, G) \
 	Q6KLOAD(QL, QH) \
 	Q6KQ0 \
