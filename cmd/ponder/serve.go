@@ -55,6 +55,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Slow or idle clients cannot hold connections open indefinitely.
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "serving %s (%s, context %d) on http://%s/v1\n", name, m.Arch, m.ContextLength(), l.Addr())
+	return serveHTTP(ctx, srv, l)
+}
+
+// serveHTTP serves srv on l until ctx ends, then shuts it down, giving
+// requests in flight 5 seconds.
+func serveHTTP(ctx context.Context, srv *http.Server, l net.Listener) error {
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
