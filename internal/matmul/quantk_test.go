@@ -98,11 +98,7 @@ func TestQ5_KDots(t *testing.T) {
 		astride := max(nb, 1)*Q8_KBlock + 5
 		a := make([]byte, 4*astride)
 		for k := 0; k < 4; k++ {
-			x := make([]float32, nb*256)
-			for i := range x {
-				x[i] = float32(r.NormFloat64())
-			}
-			QuantizeQ8_K(a[k*astride:], x)
+			randomQ8K(r, a[k*astride:], nb)
 		}
 		w := randomKBlocks(r, Q5_KBlock, max(nb, 1))
 		if nb == 0 {
@@ -125,12 +121,8 @@ func TestQ5_KDots(t *testing.T) {
 func TestKQuantDots(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, nb := range []int{0, 1, 2, 3, 8, 19} {
-		x := make([]float32, nb*256)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
 		a := make([]byte, nb*Q8_KBlock)
-		QuantizeQ8_K(a, x)
+		randomQ8K(r, a, nb)
 		for _, q6 := range []bool{false, true} {
 			size := Q4_KBlock
 			dots := map[string]func(w, a []byte, nb int) float32{
@@ -165,11 +157,7 @@ func TestDotKx4(t *testing.T) {
 		astride := nb*Q8_KBlock + 7 // rows need not be adjacent
 		a := make([]byte, 4*astride)
 		for k := 0; k < 4; k++ {
-			x := make([]float32, nb*256)
-			for i := range x {
-				x[i] = float32(r.NormFloat64())
-			}
-			QuantizeQ8_K(a[k*astride:], x)
+			randomQ8K(r, a[k*astride:], nb)
 		}
 		w := randomKBlocks(r, Q4_KBlock, nb)
 		var out [4]float32
@@ -212,32 +200,27 @@ func TestQuantizeQ8_K(t *testing.T) {
 	assert.Equal(t, make([]byte, Q8_KBlock), zero)
 }
 
-func BenchmarkDotQ4_K(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	const nb = 8 // a 2048-wide row
-	w, a := randomKBlocks(r, Q4_KBlock, nb), make([]byte, nb*Q8_KBlock)
+// randomQ8K writes nb Q8_K blocks of normal random activations into a.
+func randomQ8K(r *rand.Rand, a []byte, nb int) {
 	x := make([]float32, nb*256)
 	for i := range x {
 		x[i] = float32(r.NormFloat64())
 	}
 	QuantizeQ8_K(a, x)
-	b.SetBytes(nb * Q4_KBlock)
+}
+
+// benchDotK times dot over one 2048-wide row of size-byte blocks.
+func benchDotK(b *testing.B, size int, dot func(w, a []byte, nb int, pairwise bool) float32) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 8
+	w, a := randomKBlocks(r, size, nb), make([]byte, nb*Q8_KBlock)
+	randomQ8K(r, a, nb)
+	b.SetBytes(int64(nb * size))
 	for b.Loop() {
-		DotQ4_K(w, a, nb, false)
+		dot(w, a, nb, false)
 	}
 }
 
-func BenchmarkDotQ6_K(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	const nb = 8
-	w, a := randomKBlocks(r, Q6_KBlock, nb), make([]byte, nb*Q8_KBlock)
-	x := make([]float32, nb*256)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	QuantizeQ8_K(a, x)
-	b.SetBytes(nb * Q6_KBlock)
-	for b.Loop() {
-		DotQ6_K(w, a, nb, false)
-	}
-}
+func BenchmarkDotQ4_K(b *testing.B) { benchDotK(b, Q4_KBlock, DotQ4_K) }
+
+func BenchmarkDotQ6_K(b *testing.B) { benchDotK(b, Q6_KBlock, DotQ6_K) }
