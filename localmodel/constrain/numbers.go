@@ -236,6 +236,16 @@ func (n *nfa) sameLen(x, y string) (frag, bool) {
 	if x == y {
 		return n.literal([]byte(x)), true
 	}
+	if strings.Trim(x, "0") == "" && strings.Trim(y, "9") == "" {
+		// Every digit string of this length. Built directly: recursing
+		// would branch three ways a digit, 3^len fragments (1e20 as a
+		// bound took minutes and all memory).
+		digits := make([]frag, len(x))
+		for i := range digits {
+			digits[i] = n.runeRanges([]rune{'0', '9'})
+		}
+		return n.concat(digits...), true
+	}
 	if x[0] == y[0] {
 		rest, _ := n.sameLen(x[1:], y[1:])
 		return n.concat(n.literal([]byte(x[:1])), rest), true

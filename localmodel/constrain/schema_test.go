@@ -97,6 +97,20 @@ func TestIntegerBounds(t *testing.T) {
 	}
 }
 
+// Bounds of many digits compile in time linear in their length (a full
+// range of digits recursed three ways a digit: maximum 1e20 ran out of
+// memory), and still bound exactly.
+func TestLongIntegerBounds(t *testing.T) {
+	p := schemaProgram(t, `{"type":"integer","maximum":1e20}`)
+	for s, want := range map[string]bool{"100000000000000000000": true, "99999999999999999999": true, "100000000000000000001": false,
+		"-123456789012345678901234": true, "0": true, "1000000000000000000000": false} {
+		assert.Equal(t, want, MatchString(p, s), s)
+	}
+	p = schemaProgram(t, `{"type":"integer","minimum":-1e39,"maximum":1e39}`)
+	assert.True(t, MatchString(p, "-"+strings.Repeat("9", 39)))
+	assert.False(t, MatchString(p, strings.Repeat("9", 40)))
+}
+
 func TestNumberBounds(t *testing.T) {
 	p := schemaProgram(t, `{"type":"number","minimum":-2,"exclusiveMaximum":3}`)
 	for s, want := range map[string]bool{"-2": true, "-2.0": true, "-2.5": false, "-1.999": true, "0": true, "2.999": true, "3": false, "3.0": false, "2": true, "-0.5": true, "10": false, "1e2": false} {
