@@ -26,7 +26,7 @@ go test -c -o /tmp/ponder-llama-bench.test ./localmodel/llama
 for t in $types; do
   for n in $threads; do
     echo "== $PONDER_BENCH_SHAPE $t, $n thread(s)"
-    PONDER_BENCH_QWEN=$t PONDER_BENCH_THREADS=$n /tmp/ponder-llama-bench.test -test.run 'Qwen05Speed' -test.v -test.timeout 30m 2>&1 |
-      grep -E 'ponder|llama.cpp|ratio|load|prefill|decode' | grep -v '^=== RUN' || true
+    (cd localmodel/llama && PONDER_BENCH_QWEN=$t PONDER_BENCH_THREADS=$n /tmp/ponder-llama-bench.test -test.run 'Qwen05Speed' -test.v -test.timeout 30m 2>&1 |
+      grep -E 'ponder|llama.cpp|ratio|load|prefill|decode' | grep -v '^=== RUN' || true)
   done
 done

@@ -23,6 +23,12 @@ type linear struct {
 	data       []byte
 	f32        []float32 // set for aligned F32 data
 	rowBytes   int
+	// packed holds Q4_0 weights' first rows/8·8 rows interleaved eight at
+	// a time (matmul.RepackQ4_0x8), made at load: decode and prompts then
+	// run llama.cpp's repacked kernels' arithmetic at several times the
+	// speed of one row at a time. The file's rows stay for lookups and
+	// the remaining rows.
+	packed []byte
 }
 
 func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
@@ -40,7 +46,43 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 	if t.Type == gguf.F32 && len(data) > 0 && uintptr(unsafe.Pointer(&data[0]))%4 == 0 {
 		l.f32 = unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data)/4)
 	}
+	if t.Type == gguf.Q4_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
+		l.packed = repackQ4_0x8(data, rows/8, l.rowBytes, l.cols/32)
+	}
 	return l, nil
+}
+
+// repackQ4_0x8 interleaves groups of eight Q4_0 rows, the groups split
+// across threads.
+func repackQ4_0x8(data []byte, groups, rowBytes, nb int) []byte {
+	gb := nb * matmul.Q4_0x8Block
+	packed := make([]byte, groups*gb)
+	parallel(groups, func(lo, hi int) {
+		for g := lo; g < hi; g++ {
+			matmul.RepackQ4_0x8(packed[g*gb:(g+1)*gb], data[g*8*rowBytes:], rowBytes, nb)
+		}
+	})
+	return packed
+}
+
+// parallel runs f over [0, n) split into up to matmul.Threads() ranges
+// and waits for them.
+func parallel(n int, f func(lo, hi int)) {
+	workers := min(matmul.Threads(), n)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(lo+per, n))
+	}
+	wg.Wait()
 }
 
 // row dequantizes weight row r into dst.
@@ -61,6 +103,10 @@ var scratchPool = sync.Pool{New: func() any { return new([]float32) }}
 func (l *linear) mul(out, in []float32, T int) {
 	if l.f32 != nil {
 		matmul.MatMul(out, in, l.f32, nil, T, l.cols, l.rows)
+		return
+	}
+	if l.packed != nil {
+		l.mulQ4_0x8(out, in, T)
 		return
 	}
 	switch l.typ {
@@ -190,6 +236,53 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		}(lo, min(lo+per, l.rows))
 	}
 	wg.Wait()
+}
+
+// mulQ4_0x8 multiplies Q4_0 weights through their interleaved copy: eight
+// rows at a time, four input rows at a time where there are four (each
+// weight block unpacked once for the four). Rows past the last group of
+// eight go through mulQuant's one-row kernel.
+func (l *linear) mulQ4_0x8(out, in []float32, T int) {
+	nb := l.cols / 32
+	ab := nb * matmul.Q8_0SBlock
+	aq := make([]byte, T*ab)
+	for t := 0; t < T; t++ {
+		matmul.QuantizeQ8_0S(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
+	}
+	gb := nb * matmul.Q4_0x8Block
+	groups := l.rows / 8
+	groupsOf := func(lo, hi int) {
+		var eight [8]float32
+		var four [32]float32
+		for g := lo; g < hi; g++ {
+			w := l.packed[g*gb : (g+1)*gb]
+			t := 0
+			for ; t+4 <= T; t += 4 {
+				matmul.DotQ4_0x8x4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
+				for k := 0; k < 4; k++ {
+					copy(out[(t+k)*l.rows+8*g:(t+k)*l.rows+8*g+8], four[8*k:8*k+8])
+				}
+			}
+			for ; t < T; t++ {
+				matmul.DotQ4_0x8(&eight, w, aq[t*ab:(t+1)*ab], nb)
+				copy(out[t*l.rows+8*g:t*l.rows+8*g+8], eight[:])
+			}
+		}
+	}
+	if T*l.rows*l.cols < 1<<15 {
+		groupsOf(0, groups)
+	} else {
+		parallel(groups, groupsOf)
+	}
+	if rest := l.rows - 8*groups; rest > 0 {
+		a8 := make([]byte, nb*matmul.Q8_0Block)
+		for t := 0; t < T; t++ {
+			matmul.QuantizeQ8_0(a8, in[t*l.cols:(t+1)*l.cols])
+			for o := 8 * groups; o < l.rows; o++ {
+				out[t*l.rows+o] = matmul.DotQ4_0(l.data[o*l.rowBytes:(o+1)*l.rowBytes], a8, nb)
+			}
+		}
+	}
 }
 
 // roundActivations rounds the input the way ggml's CPU backend does before

@@ -1,0 +1,98 @@
+package matmul
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// q4x8Case makes eight random Q4_0 rows of nb blocks (row stride with a
+// gap, as rows of a bigger matrix), four random activation rows quantized
+// both ways, and the rows repacked.
+func q4x8Case(r *rand.Rand, nb int) (rows []byte, stride int, a8, aS, packed []byte) {
+	stride = nb*Q4_0Block + 2*Q4_0Block
+	rows = randomBlocks(r, Q4_0Block, 8*(nb+2))
+	x := make([]float32, 4*nb*32)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	a8, aS = make([]byte, 4*nb*Q8_0Block), make([]byte, 4*nb*Q8_0SBlock)
+	QuantizeQ8_0(a8, x)
+	QuantizeQ8_0S(aS, x)
+	packed = make([]byte, nb*Q4_0x8Block)
+	RepackQ4_0x8(packed, rows, stride, nb)
+	return rows, stride, a8, aS, packed
+}
+
+// TestDotQ4_0x8 checks the interleaved kernels against the one-row Q4_0
+// kernel (the same exact integer sums, scaled in another order), the
+// running kernel against the Go one, and the four-token kernel against the
+// one-token one bit for bit.
+func TestDotQ4_0x8(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, nb := range []int{1, 2, 7, 28, 152} {
+		rows, stride, a8, aS, packed := q4x8Case(r, nb)
+		var one, goOne [8]float32
+		var four [32]float32
+		DotQ4_0x8x4(&four, packed, aS, nb*Q8_0SBlock, nb)
+		for tok := 0; tok < 4; tok++ {
+			as := aS[tok*nb*Q8_0SBlock:]
+			DotQ4_0x8(&one, packed, as, nb)
+			dotQ4_0x8Go(&goOne, packed, as, nb)
+			for row := 0; row < 8; row++ {
+				want := DotQ4_0(rows[row*stride:], a8[tok*nb*Q8_0Block:], nb)
+				assert.InDelta(t, want, one[row], 1e-5*(1+math.Abs(float64(want))), "nb=%d token %d row %d", nb, tok, row)
+				assert.InDelta(t, goOne[row], one[row], 1e-6*(1+math.Abs(float64(want))), "nb=%d token %d row %d: kernel vs Go", nb, tok, row)
+				assert.Equal(t, one[row], four[8*tok+row], "nb=%d token %d row %d: four tokens vs one", nb, tok, row)
+			}
+		}
+	}
+}
+
+// TestQuantizeQ8_0S checks that the activation blocks hold QuantizeQ8_0's
+// values and scale and 8·Σq.
+func TestQuantizeQ8_0S(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := make([]float32, 96)
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 3)
+	}
+	a8, aS := make([]byte, 3*Q8_0Block), make([]byte, 3*Q8_0SBlock)
+	QuantizeQ8_0(a8, x)
+	QuantizeQ8_0S(aS, x)
+	for b := 0; b < 3; b++ {
+		blk, s := a8[b*Q8_0Block:], aS[b*Q8_0SBlock:]
+		require.Equal(t, h16(blk), math.Float32frombits(uint32(s[0])|uint32(s[1])<<8|uint32(s[2])<<16|uint32(s[3])<<24))
+		require.Equal(t, blk[2:Q8_0Block], s[8:Q8_0SBlock])
+		sum := int32(0)
+		for _, q := range blk[2:Q8_0Block] {
+			sum += int32(int8(q))
+		}
+		require.Equal(t, 8*sum, int32(uint32(s[4])|uint32(s[5])<<8|uint32(s[6])<<16|uint32(s[7])<<24))
+	}
+}
+
+func BenchmarkDotQ4_0x8(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 28
+	_, _, _, aS, packed := q4x8Case(r, nb)
+	b.SetBytes(nb * Q4_0x8Block)
+	var out [8]float32
+	for b.Loop() {
+		DotQ4_0x8(&out, packed, aS, nb)
+	}
+}
+
+func BenchmarkDotQ4_0x8x4(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 28
+	_, _, _, aS, packed := q4x8Case(r, nb)
+	b.SetBytes(nb * Q4_0x8Block)
+	var out [32]float32
+	for b.Loop() {
+		DotQ4_0x8x4(&out, packed, aS, nb*Q8_0SBlock, nb)
+	}
+}
