@@ -166,7 +166,7 @@ func (b *Backend) Stream(ctx context.Context, req llm.Request, fn func(llm.Chunk
 	o := GenerateOptions{MaxTokens: req.MaxTokens, N: req.Samples(), Stop: req.Stop, StopAtEndOfText: true,
 		Sampling: Sampling{Temperature: temp, TopP: req.TopP, Seed: seed}, Constraint: matcher}
 	if req.Logprobs {
-		o.TopLogprobs = req.TopLogprobs
+		o.Logprobs, o.TopLogprobs = true, req.TopLogprobs
 	}
 	if o.MaxTokens <= 0 {
 		o.MaxTokens = 256

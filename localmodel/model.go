@@ -75,8 +75,15 @@ type Model struct {
 	// reuse by later prompts that start the same way (0: DefaultPrefixCache;
 	// negative: off).
 	PrefixCache int64
+	// Batch is the most sequences decoded together in one forward pass
+	// when generations run at once (concurrent calls, or the N samples of
+	// one call) and the network is a BatchNetwork; 0 or 1 decodes each on
+	// its own. A batched sequence's rows may round differently in the
+	// last bits from the same sequence decoded alone.
+	Batch int
 
 	prefixes prefixCache
+	batch    batcher
 	close    func() error
 	ixOnce   sync.Once
 	ix       *constrain.Index

@@ -19,6 +19,32 @@ type Sampling struct {
 // distribution, for logprobs. allowed, when set, masks out tokens.
 func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (int32, []float64) {
 	lp := logSoftmax(logits)
+	return s.pickFrom(lp, r, allowed), lp
+}
+
+// pickFast is pick without the log-softmax, for generations that report no
+// logprobs: greedy is an arg-max over the logits, and sampling weighs
+// exp((logit - max)/T), the same weights. It returns the token only.
+func (s Sampling) pickFast(logits []float32, r *rand.Rand, allowed func(int) bool) int32 {
+	if s.Temperature <= 0 {
+		best, bestV := -1, float32(0)
+		for i, v := range logits {
+			if (best < 0 || v > bestV) && (allowed == nil || allowed(i)) {
+				best, bestV = i, v
+			}
+		}
+		return int32(max(best, 0))
+	}
+	scores := make([]float64, len(logits))
+	for i, v := range logits {
+		scores[i] = float64(v)
+	}
+	return s.pickFrom(scores, r, allowed)
+}
+
+// pickFrom chooses a token by scores (log-probabilities, or logits: only
+// differences matter), masking out tokens allowed rejects in place.
+func (s Sampling) pickFrom(lp []float64, r *rand.Rand, allowed func(int) bool) int32 {
 	if allowed != nil {
 		for i := range lp {
 			if !allowed(i) {
@@ -33,7 +59,7 @@ func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (
 				best = i
 			}
 		}
-		return int32(best), lp
+		return int32(best)
 	}
 	// Weights w_i = exp((lp_i - max)/T) of the allowed tokens. Top-k and
 	// top-p need only the head of the distribution: a max-heap yields it
@@ -49,7 +75,7 @@ func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (
 		}
 	}
 	if len(h) == 0 {
-		return 0, lp
+		return 0
 	}
 	var total float64
 	for _, c := range h {
@@ -62,10 +88,10 @@ func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (
 		for _, c := range h {
 			x -= c.p
 			if x <= 0 {
-				return int32(c.id), lp
+				return int32(c.id)
 			}
 		}
-		return int32(h[len(h)-1].id), lp
+		return int32(h[len(h)-1].id)
 	}
 	h.init()
 	var head []cand
@@ -82,10 +108,10 @@ func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (
 	for _, c := range head {
 		x -= c.p
 		if x <= 0 {
-			return int32(c.id), lp
+			return int32(c.id)
 		}
 	}
-	return int32(head[len(head)-1].id), lp
+	return int32(head[len(head)-1].id)
 }
 
 type cand struct {

@@ -28,7 +28,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_ = fs.MarkHidden("weights") // the older name of -model
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	token := fs.String("token", "", "require this bearer token")
-	maxConc := fs.Int("max-concurrent", 2, "requests generating at once; others queue, then get 429")
+	maxConc := fs.Int("max-concurrent", 8, "requests generating at once; others queue, then get 429")
+	batch := fs.Int("batch", 8, "decode up to this many concurrent sequences in one pass over the weights (1: each alone)")
 	maxTokens := fs.Int("max-tokens", 1024, "largest max_tokens accepted")
 	queue := fs.Duration("queue", 2*time.Second, "how long a request may wait for a slot")
 	maxTotal := fs.Int("max-total-tokens", 4096, "largest n × max_tokens of one request")
@@ -45,6 +46,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer m.Close()
+	m.Batch = *batch
 	name := filepath.Base(*weights)
 	s := serve.New(&localmodel.Backend{Model: m, Name: name}, serve.Config{ModelName: name, Token: *token,
 		MaxConcurrent: *maxConc, MaxTokens: *maxTokens, QueueWait: *queue, MaxTotalTokens: *maxTotal, RequestTimeout: *timeout})

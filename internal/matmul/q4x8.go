@@ -48,9 +48,19 @@ func RepackQ4_0x8(dst, src []byte, stride, nb int) {
 // QuantizeQ8_0S writes x (a multiple of 32 long) as Q8_0S blocks into dst
 // (len(x)/32·40 bytes), with the values and scale QuantizeQ8_0 gives.
 func QuantizeQ8_0S(dst []byte, x []float32) {
+	nb := len(x) / 32
+	if nb == 0 {
+		return
+	}
+	_ = dst[nb*Q8_0SBlock-1]
+	quantizeQ8_0S(dst, x, nb)
+}
+
+func quantizeQ8_0SGo(dst []byte, x []float32, nb int) {
+	x = x[:nb*32]
 	var blk [Q8_0Block]byte
 	for b := 0; b+32 <= len(x); b += 32 {
-		QuantizeQ8_0(blk[:], x[b:b+32])
+		quantizeQ8_0Go(blk[:], x[b:b+32], 1)
 		out := dst[b/32*Q8_0SBlock : (b/32+1)*Q8_0SBlock]
 		binary.LittleEndian.PutUint32(out, math.Float32bits(h16(blk[:])))
 		var sum int32
@@ -62,11 +72,12 @@ func QuantizeQ8_0S(dst []byte, x []float32) {
 	}
 }
 
-// DotQ4_0x8 computes the dot products of eight interleaved Q4_0 rows (nb
-// Q4_0x8 blocks) with one row of nb Q8_0S activation blocks.
-func DotQ4_0x8(out *[8]float32, w, a []byte, nb int) {
+// DotQ4_0x8 writes into out[0:8] the dot products of eight interleaved
+// Q4_0 rows (nb Q4_0x8 blocks) with one row of nb Q8_0S activation blocks.
+func DotQ4_0x8(out []float32, w, a []byte, nb int) {
+	_ = out[7]
 	if nb <= 0 {
-		*out = [8]float32{}
+		clear(out[:8])
 		return
 	}
 	_, _ = w[nb*Q4_0x8Block-1], a[nb*Q8_0SBlock-1]
@@ -74,20 +85,58 @@ func DotQ4_0x8(out *[8]float32, w, a []byte, nb int) {
 }
 
 // DotQ4_0x8x4 is DotQ4_0x8 for four activation rows (at a, a+astride,
-// a+2·astride, a+3·astride bytes): out[8t+r] is row r against token t.
-// Each weight block is unpacked once for the four.
-func DotQ4_0x8x4(out *[32]float32, w, a []byte, astride, nb int) {
+// a+2·astride, a+3·astride bytes): row r against token t goes to
+// out[t·ostride+r]. Each weight block is unpacked once for the four.
+func DotQ4_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
+	_ = out[3*ostride+7]
 	if nb <= 0 {
-		*out = [32]float32{}
+		for t := 0; t < 4; t++ {
+			clear(out[t*ostride : t*ostride+8])
+		}
 		return
 	}
 	_, _ = w[nb*Q4_0x8Block-1], a[3*astride+nb*Q8_0SBlock-1]
-	dotQ4_0x8x4(out, w, a, astride, nb)
+	dotQ4_0x8x4(out, ostride, w, a, astride, nb)
+}
+
+// DotQ8_0T4 computes the dot products of one Q8_0 weight row (nb blocks)
+// with four rows of Q8_0S activation blocks (at a, a+astride, ...) into
+// out[0], out[ostride], out[2·ostride], out[3·ostride]. Each weight block
+// is read once for the four, and each sum rounds as DotQ8_0's does.
+func DotQ8_0T4(out []float32, ostride int, w, a []byte, astride, nb int) {
+	_ = out[3*ostride]
+	if nb <= 0 {
+		for t := 0; t < 4; t++ {
+			out[t*ostride] = 0
+		}
+		return
+	}
+	_, _ = w[nb*Q8_0Block-1], a[3*astride+nb*Q8_0SBlock-1]
+	dotQ8_0T4(out, ostride, w, a, astride, nb)
+}
+
+func dotQ8_0T4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
+	var blk [Q8_0Block]byte
+	for t := 0; t < 4; t++ {
+		var sum float32
+		for b := 0; b < nb; b++ {
+			wb, ab := w[b*Q8_0Block:(b+1)*Q8_0Block], a[t*astride+b*Q8_0SBlock:]
+			copy(blk[2:], ab[8:Q8_0SBlock])
+			var s int32
+			for i := 2; i < Q8_0Block; i++ {
+				s += int32(int8(wb[i])) * int32(int8(blk[i]))
+			}
+			sum += float32(s) * (h16(wb) * math.Float32frombits(binary.LittleEndian.Uint32(ab)))
+		}
+		out[t*ostride] = sum
+	}
 }
 
 var (
-	dotQ4_0x8   = dotQ4_0x8Go
-	dotQ4_0x8x4 = dotQ4_0x8x4Go
+	dotQ8_0T4     = dotQ8_0T4Go
+	quantizeQ8_0S = quantizeQ8_0SGo
+	dotQ4_0x8     = dotQ4_0x8Go
+	dotQ4_0x8x4   = dotQ4_0x8x4Go
 )
 
 // fma32 is float32's fused multiply-add, as the vector kernels round it.
@@ -95,7 +144,7 @@ func fma32(x, y, z float32) float32 {
 	return float32(math.FMA(float64(x), float64(y), float64(z)))
 }
 
-func dotQ4_0x8Go(out *[8]float32, w, a []byte, nb int) {
+func dotQ4_0x8Go(out []float32, w, a []byte, nb int) {
 	var acc [8]float32
 	for b := 0; b < nb; b++ {
 		wb, ab := w[b*Q4_0x8Block:(b+1)*Q4_0x8Block], a[b*Q8_0SBlock:(b+1)*Q8_0SBlock]
@@ -112,13 +161,11 @@ func dotQ4_0x8Go(out *[8]float32, w, a []byte, nb int) {
 			acc[r] = fma32(float32(s-corr), half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:]))*da, acc[r])
 		}
 	}
-	*out = acc
+	copy(out[:8], acc[:])
 }
 
-func dotQ4_0x8x4Go(out *[32]float32, w, a []byte, astride, nb int) {
-	var one [8]float32
+func dotQ4_0x8x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
 	for t := 0; t < 4; t++ {
-		dotQ4_0x8Go(&one, w, a[t*astride:], nb)
-		copy(out[8*t:8*t+8], one[:])
+		dotQ4_0x8Go(out[t*ostride:], w, a[t*astride:], nb)
 	}
 }

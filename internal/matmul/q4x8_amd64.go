@@ -5,18 +5,32 @@ package matmul
 import "os"
 
 //go:noescape
-func dotQ4_0x8AVX2(out *[8]float32, w, a *byte, nb int)
+func dotQ4_0x8AVX2(out *float32, w, a *byte, nb int)
 
 //go:noescape
-func dotQ4_0x8x4AVX2(out *[32]float32, w, a *byte, astride, nb int)
+func dotQ4_0x8x4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
+
+//go:noescape
+func quantizeQ8_0SAVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantizeQ8_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func dotQ8_0T4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
 
 func init() {
 	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() || !hasF16C() {
 		return
 	}
 	// The callers check nb > 0 and the slice bounds.
-	dotQ4_0x8 = func(out *[8]float32, w, a []byte, nb int) { dotQ4_0x8AVX2(out, &w[0], &a[0], nb) }
-	dotQ4_0x8x4 = func(out *[32]float32, w, a []byte, astride, nb int) {
-		dotQ4_0x8x4AVX2(out, &w[0], &a[0], astride, nb)
+	quantizeQ8_0S = func(dst []byte, x []float32, nb int) { quantizeQ8_0SAVX2(&dst[0], &x[0], nb) }
+	quantizeQ8_0 = func(dst []byte, x []float32, nb int) { quantizeQ8_0AVX2(&dst[0], &x[0], nb) }
+	dotQ8_0T4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ8_0T4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
+	dotQ4_0x8 = func(out []float32, w, a []byte, nb int) { dotQ4_0x8AVX2(&out[0], &w[0], &a[0], nb) }
+	dotQ4_0x8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ4_0x8x4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
 	}
 }

@@ -51,7 +51,7 @@ GLOBL q4x8nibble<>(SB), RODATA|NOPTR, $32
 	VMULPS Y13, Y12, Y13 \
 	VFMADD231PS Y13, P, ACC
 
-// func dotQ4_0x8AVX2(out *[8]float32, w, a *byte, nb int)
+// func dotQ4_0x8AVX2(out *float32, w, a *byte, nb int)
 // Registers: Y12 row scales, Y11 sum, Y4 int16 products, Y0-Y3 nibbles.
 TEXT ·dotQ4_0x8AVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), SI
@@ -83,15 +83,15 @@ q4x8loop:
 	VZEROUPPER
 	RET
 
-// func dotQ4_0x8x4AVX2(out *[32]float32, w, a *byte, astride, nb int)
+// func dotQ4_0x8x4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
 // Four activation rows at DI, R8, R9, R10. Registers: Y12 row scales,
 // Y8-Y11 the four rows' sums, Y4-Y7 their int16 products, Y0-Y3 nibbles
 // of half a block.
-TEXT ·dotQ4_0x8x4AVX2(SB), NOSPLIT, $0-40
-	MOVQ w+8(FP), SI
-	MOVQ a+16(FP), DI
-	MOVQ astride+24(FP), DX
-	MOVQ nb+32(FP), CX
+TEXT ·dotQ4_0x8x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+16(FP), SI
+	MOVQ a+24(FP), DI
+	MOVQ astride+32(FP), DX
+	MOVQ nb+40(FP), CX
 	LEAQ (DI)(DX*1), R8
 	LEAQ (R8)(DX*1), R9
 	LEAQ (R9)(DX*1), R10
@@ -150,9 +150,219 @@ q4x8x4loop:
 	DECQ CX
 	JNZ q4x8x4loop
 	MOVQ out+0(FP), DI
+	MOVQ ostride+8(FP), DX
+	SHLQ $2, DX
 	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	VMOVUPS Y10, 64(DI)
-	VMOVUPS Y11, 96(DI)
+	ADDQ DX, DI
+	VMOVUPS Y9, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y10, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y11, (DI)
+	VZEROUPPER
+	RET
+
+DATA q8absmask<>+0(SB)/8, $0x7fffffff7fffffff
+DATA q8absmask<>+8(SB)/8, $0x7fffffff7fffffff
+DATA q8absmask<>+16(SB)/8, $0x7fffffff7fffffff
+DATA q8absmask<>+24(SB)/8, $0x7fffffff7fffffff
+GLOBL q8absmask<>(SB), RODATA|NOPTR, $32
+
+// q8perm undoes the lane interleaving of VPACKSSDW and VPACKSSWB.
+DATA q8perm<>+0(SB)/8, $0x0000000400000000
+DATA q8perm<>+8(SB)/8, $0x0000000500000001
+DATA q8perm<>+16(SB)/8, $0x0000000600000002
+DATA q8perm<>+24(SB)/8, $0x0000000700000003
+GLOBL q8perm<>(SB), RODATA|NOPTR, $32
+
+DATA q8f127<>+0(SB)/4, $127.0
+GLOBL q8f127<>(SB), RODATA|NOPTR, $4
+
+// Q8QUANT(ZERO) quantizes the 32 floats at SI as ggml's AVX2
+// quantize_row_q8_0 does: amax = max|x|; d = amax/127 through f16
+// (X5: the f16 bits, X6: back as float32); q = round-to-even(x·(127/amax))
+// packed to 32 int8 in Y0; X8 = 8·Σq. It jumps to ZERO when amax is 0.
+// Y15 abs mask, Y14 pack order, X13 127.0.
+#define Q8QUANT(ZERO) \
+	VMOVUPS (SI), Y0 \
+	VMOVUPS 32(SI), Y1 \
+	VMOVUPS 64(SI), Y2 \
+	VMOVUPS 96(SI), Y3 \
+	VANDPS Y15, Y0, Y4 \
+	VANDPS Y15, Y1, Y5 \
+	VANDPS Y15, Y2, Y6 \
+	VANDPS Y15, Y3, Y7 \
+	VMAXPS Y5, Y4, Y4 \
+	VMAXPS Y7, Y6, Y6 \
+	VMAXPS Y6, Y4, Y4 \
+	VEXTRACTF128 $1, Y4, X5 \
+	VMAXPS X5, X4, X4 \
+	VMOVHLPS X4, X4, X5 \
+	VMAXPS X5, X4, X4 \
+	VMOVSHDUP X4, X5 \
+	VMAXSS X5, X4, X4 \
+	VXORPS X6, X6, X6 \
+	VUCOMISS X6, X4 \
+	JEQ ZERO \
+	VDIVSS X13, X4, X5 \
+	VCVTPS2PH $0, X5, X5 \
+	VCVTPH2PS X5, X6 \
+	VDIVSS X4, X13, X7 \
+	VBROADCASTSS X7, Y7 \
+	VMULPS Y7, Y0, Y0 \
+	VMULPS Y7, Y1, Y1 \
+	VMULPS Y7, Y2, Y2 \
+	VMULPS Y7, Y3, Y3 \
+	VROUNDPS $0, Y0, Y0 \
+	VROUNDPS $0, Y1, Y1 \
+	VROUNDPS $0, Y2, Y2 \
+	VROUNDPS $0, Y3, Y3 \
+	VCVTPS2DQ Y0, Y0 \
+	VCVTPS2DQ Y1, Y1 \
+	VCVTPS2DQ Y2, Y2 \
+	VCVTPS2DQ Y3, Y3 \
+	VPADDD Y1, Y0, Y8 \
+	VPADDD Y3, Y2, Y9 \
+	VPADDD Y9, Y8, Y8 \
+	VEXTRACTI128 $1, Y8, X9 \
+	VPADDD X9, X8, X8 \
+	VPSHUFD $0x4e, X8, X9 \
+	VPADDD X9, X8, X8 \
+	VPSHUFD $0xb1, X8, X9 \
+	VPADDD X9, X8, X8 \
+	VPSLLD $3, X8, X8 \
+	VPACKSSDW Y1, Y0, Y0 \
+	VPACKSSDW Y3, Y2, Y2 \
+	VPACKSSWB Y2, Y0, Y0 \
+	VPERMD Y0, Y14, Y0
+
+// func quantizeQ8_0SAVX2(dst *byte, x *float32, nb int)
+// Q8_0S blocks: float32 d, int32 8·Σq, 32 int8.
+TEXT ·quantizeQ8_0SAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ nb+16(FP), CX
+	VMOVUPS q8absmask<>(SB), Y15
+	VMOVDQU q8perm<>(SB), Y14
+	VMOVSS q8f127<>(SB), X13
+q8sloop:
+	Q8QUANT(q8szero)
+	VMOVSS X6, (DI)
+	VMOVD X8, 4(DI)
+	VMOVDQU Y0, 8(DI)
+	JMP q8snext
+q8szero:
+	VXORPS Y0, Y0, Y0
+	VMOVDQU X0, (DI)
+	VMOVDQU Y0, 8(DI)
+q8snext:
+	ADDQ $128, SI
+	ADDQ $40, DI
+	DECQ CX
+	JNZ q8sloop
+	VZEROUPPER
+	RET
+
+// func quantizeQ8_0AVX2(dst *byte, x *float32, nb int)
+// Q8_0 blocks: f16 d, 32 int8.
+TEXT ·quantizeQ8_0AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ nb+16(FP), CX
+	VMOVUPS q8absmask<>(SB), Y15
+	VMOVDQU q8perm<>(SB), Y14
+	VMOVSS q8f127<>(SB), X13
+q8loop:
+	Q8QUANT(q8zero)
+	VPEXTRW $0, X5, AX
+	MOVW AX, (DI)
+	VMOVDQU Y0, 2(DI)
+	JMP q8next
+q8zero:
+	VXORPS Y0, Y0, Y0
+	MOVW $0, (DI)
+	VMOVDQU Y0, 2(DI)
+q8next:
+	ADDQ $128, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ q8loop
+	VZEROUPPER
+	RET
+
+// Q8T4TOKEN(BASE, ACC): ACC += float(Σ w·a of the Q8_0S block at BASE) ·
+// (Y13·da), with Y11 = |w|, Y10 = w (Y12, Y14 scratch).
+#define Q8T4TOKEN(BASE, ACC) \
+	VMOVDQU 8(BASE), Y12 \
+	VPSIGNB Y10, Y12, Y12 \
+	VPMADDUBSW Y12, Y11, Y12 \
+	VPMADDWD q4x8ones<>(SB), Y12, Y12 \
+	VCVTDQ2PS Y12, Y12 \
+	VBROADCASTSS (BASE), Y14 \
+	VMULPS Y13, Y14, Y14 \
+	VFMADD231PS Y14, Y12, ACC
+
+// func dotQ8_0T4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
+// One Q8_0 weight row against four Q8_0S activation rows (DI, R8, R9,
+// R10): each weight block is loaded and made absolute once for the four.
+// Each token's sum is kept in eight lanes and added up at the end, as
+// ggml's vec_dot_q8_0_q8_0 does for one. Registers: Y0-Y3 sums, Y10 w,
+// Y11 |w|, Y13 dw.
+TEXT ·dotQ8_0T4AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+16(FP), SI
+	MOVQ a+24(FP), DI
+	MOVQ astride+32(FP), DX
+	MOVQ nb+40(FP), CX
+	LEAQ (DI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+q8t4loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVDQU 2(SI), Y10
+	VPSIGNB Y10, Y10, Y11
+	Q8T4TOKEN(DI, Y0)
+	Q8T4TOKEN(R8, Y1)
+	Q8T4TOKEN(R9, Y2)
+	Q8T4TOKEN(R10, Y3)
+	ADDQ $34, SI
+	ADDQ $40, DI
+	ADDQ $40, R8
+	ADDQ $40, R9
+	ADDQ $40, R10
+	DECQ CX
+	JNZ q8t4loop
+	MOVQ out+0(FP), DI
+	MOVQ ostride+8(FP), DX
+	SHLQ $2, DX
+	VEXTRACTF128 $1, Y0, X4
+	VADDPS X4, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, (DI)
+	ADDQ DX, DI
+	VEXTRACTF128 $1, Y1, X4
+	VADDPS X4, X1, X1
+	VHADDPS X1, X1, X1
+	VHADDPS X1, X1, X1
+	MOVSS X1, (DI)
+	ADDQ DX, DI
+	VEXTRACTF128 $1, Y2, X4
+	VADDPS X4, X2, X2
+	VHADDPS X2, X2, X2
+	VHADDPS X2, X2, X2
+	MOVSS X2, (DI)
+	ADDQ DX, DI
+	VEXTRACTF128 $1, Y3, X4
+	VADDPS X4, X3, X3
+	VHADDPS X3, X3, X3
+	VHADDPS X3, X3, X3
+	MOVSS X3, (DI)
 	VZEROUPPER
 	RET

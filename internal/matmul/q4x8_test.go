@@ -35,18 +35,19 @@ func TestDotQ4_0x8(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, nb := range []int{1, 2, 7, 28, 152} {
 		rows, stride, a8, aS, packed := q4x8Case(r, nb)
-		var one, goOne [8]float32
-		var four [32]float32
-		DotQ4_0x8x4(&four, packed, aS, nb*Q8_0SBlock, nb)
+		one, goOne := make([]float32, 8), make([]float32, 8)
+		const ostride = 11 // a gap between tokens' outputs, as rows of a bigger matrix
+		four := make([]float32, 3*ostride+8)
+		DotQ4_0x8x4(four, ostride, packed, aS, nb*Q8_0SBlock, nb)
 		for tok := 0; tok < 4; tok++ {
 			as := aS[tok*nb*Q8_0SBlock:]
-			DotQ4_0x8(&one, packed, as, nb)
-			dotQ4_0x8Go(&goOne, packed, as, nb)
+			DotQ4_0x8(one, packed, as, nb)
+			dotQ4_0x8Go(goOne, packed, as, nb)
 			for row := 0; row < 8; row++ {
 				want := DotQ4_0(rows[row*stride:], a8[tok*nb*Q8_0Block:], nb)
 				assert.InDelta(t, want, one[row], 1e-5*(1+math.Abs(float64(want))), "nb=%d token %d row %d", nb, tok, row)
 				assert.InDelta(t, goOne[row], one[row], 1e-6*(1+math.Abs(float64(want))), "nb=%d token %d row %d: kernel vs Go", nb, tok, row)
-				assert.Equal(t, one[row], four[8*tok+row], "nb=%d token %d row %d: four tokens vs one", nb, tok, row)
+				assert.Equal(t, one[row], four[ostride*tok+row], "nb=%d token %d row %d: four tokens vs one", nb, tok, row)
 			}
 		}
 	}
@@ -80,9 +81,9 @@ func BenchmarkDotQ4_0x8(b *testing.B) {
 	const nb = 28
 	_, _, _, aS, packed := q4x8Case(r, nb)
 	b.SetBytes(nb * Q4_0x8Block)
-	var out [8]float32
+	out := make([]float32, 8)
 	for b.Loop() {
-		DotQ4_0x8(&out, packed, aS, nb)
+		DotQ4_0x8(out, packed, aS, nb)
 	}
 }
 
@@ -91,8 +92,96 @@ func BenchmarkDotQ4_0x8x4(b *testing.B) {
 	const nb = 28
 	_, _, _, aS, packed := q4x8Case(r, nb)
 	b.SetBytes(nb * Q4_0x8Block)
-	var out [32]float32
+	out := make([]float32, 32)
 	for b.Loop() {
-		DotQ4_0x8x4(&out, packed, aS, nb*Q8_0SBlock, nb)
+		DotQ4_0x8x4(out, 8, packed, aS, nb*Q8_0SBlock, nb)
+	}
+}
+
+// The running quantizers write what the Go ones write, byte for byte: on
+// normal values, a block of zeros, tiny and huge magnitudes, and exact
+// halves that round to even.
+func TestQuantizeQ8_0SKernelEqualsGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const nb = 40
+	x := make([]float32, nb*32)
+	for i := range x {
+		switch b := i / 32; {
+		case b == 3: // zeros
+		case b == 4:
+			x[i] = float32(r.NormFloat64() * 1e-6)
+		case b == 5:
+			x[i] = float32(r.NormFloat64() * 1e4)
+		case b == 6:
+			x[i] = float32(i%7) - 3 // amax 3: x·127/3 hits halves
+		default:
+			x[i] = float32(r.NormFloat64())
+		}
+	}
+	got, want := make([]byte, nb*Q8_0SBlock), make([]byte, nb*Q8_0SBlock)
+	QuantizeQ8_0S(got, x)
+	quantizeQ8_0SGo(want, x, nb)
+	for b := 0; b < nb; b++ {
+		require.Equal(t, want[b*Q8_0SBlock:(b+1)*Q8_0SBlock], got[b*Q8_0SBlock:(b+1)*Q8_0SBlock], "block %d", b)
+	}
+	got8, want8 := make([]byte, nb*Q8_0Block), make([]byte, nb*Q8_0Block)
+	QuantizeQ8_0(got8, x)
+	quantizeQ8_0Go(want8, x, nb)
+	for b := 0; b < nb; b++ {
+		require.Equal(t, want8[b*Q8_0Block:(b+1)*Q8_0Block], got8[b*Q8_0Block:(b+1)*Q8_0Block], "Q8_0 block %d", b)
+	}
+}
+
+func BenchmarkQuantizeQ8_0S(b *testing.B) {
+	x := make([]float32, 4864)
+	for i := range x {
+		x[i] = float32(i%97) - 48
+	}
+	dst := make([]byte, len(x)/32*Q8_0SBlock)
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		QuantizeQ8_0S(dst, x)
+	}
+}
+
+// The four-token Q8_0 kernel gives each token what the one-row kernel
+// gives it, bit for bit (the same per-lane sums and final reduction).
+func TestDotQ8_0T4(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, nb := range []int{1, 3, 28, 152} {
+		w := randomBlocks(r, Q8_0Block, nb)
+		x := make([]float32, 4*nb*32)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		a8, aS := make([]byte, 4*nb*Q8_0Block), make([]byte, 4*nb*Q8_0SBlock)
+		QuantizeQ8_0(a8, x)
+		QuantizeQ8_0S(aS, x)
+		const ostride = 5
+		got, goGot := make([]float32, 3*ostride+1), make([]float32, 3*ostride+1)
+		DotQ8_0T4(got, ostride, w, aS, nb*Q8_0SBlock, nb)
+		dotQ8_0T4Go(goGot, ostride, w, aS, nb*Q8_0SBlock, nb)
+		for tok := 0; tok < 4; tok++ {
+			want := DotQ8_0(w, a8[tok*nb*Q8_0Block:], nb)
+			assert.Equal(t, want, got[tok*ostride], "nb=%d token %d", nb, tok)
+			assert.InDelta(t, goGot[tok*ostride], got[tok*ostride], 1e-5*(1+math.Abs(float64(want))), "nb=%d token %d: Go", nb, tok)
+		}
+	}
+}
+
+func BenchmarkDotQ8_0T4(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 28
+	w := randomBlocks(r, Q8_0Block, nb)
+	x := make([]float32, 4*nb*32)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	aS := make([]byte, 4*nb*Q8_0SBlock)
+	QuantizeQ8_0S(aS, x)
+	out := make([]float32, 4)
+	b.SetBytes(nb * Q8_0Block)
+	for b.Loop() {
+		DotQ8_0T4(out, 1, w, aS, nb*Q8_0SBlock, nb)
 	}
 }

@@ -23,7 +23,18 @@ const (
 // (len(x)/32·34 bytes), as ggml's AVX2 quantize_row_q8_0 does: d =
 // max|x|/127 stored as f16, q = round-to-even(x·127/max|x|).
 func QuantizeQ8_0(dst []byte, x []float32) {
-	for b := 0; b+32 <= len(x); b += 32 {
+	nb := len(x) / 32
+	if nb == 0 {
+		return
+	}
+	_ = dst[nb*Q8_0Block-1]
+	quantizeQ8_0(dst, x, nb)
+}
+
+var quantizeQ8_0 = quantizeQ8_0Go
+
+func quantizeQ8_0Go(dst []byte, x []float32, nb int) {
+	for b := 0; b < nb*32; b += 32 {
 		blk := dst[b/32*Q8_0Block : (b/32+1)*Q8_0Block]
 		xs := x[b : b+32]
 		amax := float32(0)

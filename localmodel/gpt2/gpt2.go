@@ -227,6 +227,50 @@ func (s *State) Fork() localmodel.State {
 // token) and returns logits: for the last position only, or for every new
 // position when all is set (rows of Vocab floats).
 func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float32, error) {
+	s, err := m.check(ls, tokens, 0)
+	if err != nil {
+		return nil, err
+	}
+	return m.forward([]segment{{s, tokens}}, all), nil
+}
+
+// ForwardBatch feeds each sequence its tokens in one pass over the
+// weights (the sequences' rows multiply together; attention stays per
+// sequence) and returns each one's logits for its last position.
+func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]float32, error) {
+	if len(states) != len(tokens) {
+		return nil, fmt.Errorf("gpt2: ForwardBatch got %d states and %d token lists", len(states), len(tokens))
+	}
+	segs := make([]segment, len(states))
+	seen := make(map[*State]bool, len(states))
+	for i, ls := range states {
+		s, err := m.check(ls, tokens[i], i)
+		if err != nil {
+			return nil, err
+		}
+		if seen[s] {
+			return nil, fmt.Errorf("gpt2: ForwardBatch got sequence %d twice", i)
+		}
+		seen[s] = true
+		segs[i] = segment{s, tokens[i]}
+	}
+	logits := m.forward(segs, false)
+	V := m.Config.Vocab
+	out := make([][]float32, len(segs))
+	for i := range out {
+		out[i] = logits[i*V : (i+1)*V : (i+1)*V]
+	}
+	return out, nil
+}
+
+// segment is one sequence's new tokens in a forward pass.
+type segment struct {
+	s      *State
+	tokens []int32
+}
+
+// check validates a sequence's state and tokens (seq numbers it in a batch).
+func (m *Model) check(ls localmodel.State, tokens []int32, seq int) (*State, error) {
 	s, ok := ls.(*State)
 	if !ok || s.m != m {
 		return nil, errors.New("gpt2: Forward needs a State made by this model's NewState")
@@ -234,7 +278,7 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 	c := m.Config
 	T := len(tokens)
 	if T == 0 {
-		return nil, errors.New("gpt2: Forward needs at least one token")
+		return nil, fmt.Errorf("gpt2: Forward needs at least one token (sequence %d)", seq)
 	}
 	if s.Pos+T > c.MaxSeq {
 		return nil, fmt.Errorf("gpt2: %w: %d tokens already, %d more, limit %d", localmodel.ErrContextFull, s.Pos, T, c.MaxSeq)
@@ -244,6 +288,18 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 			return nil, fmt.Errorf("gpt2: token %d at position %d is outside the vocabulary of %d", t, i, c.Vocab)
 		}
 	}
+	return s, nil
+}
+
+// forward runs the segments' tokens as the rows of one pass and returns
+// the logits of each segment's last row, or of every row when all is set
+// (one segment).
+func (m *Model) forward(segs []segment, all bool) []float32 {
+	c := m.Config
+	T := 0
+	for _, g := range segs {
+		T += len(g.tokens)
+	}
 	C, NH, L := c.Channels, c.Heads, c.Layers
 	hs := C / NH
 	p := &m.Params
@@ -252,25 +308,35 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 	x, h, qkv, att, proj, fc := bufs.x, bufs.h, bufs.qkv, bufs.att, bufs.proj, bufs.fc
 
 	// x = token embedding + position embedding.
-	for t, tok := range tokens {
-		row := x[t*C : (t+1)*C]
-		te := p.WTE[int(tok)*C : (int(tok)+1)*C]
-		pe := p.WPE[(s.Pos+t)*C : (s.Pos+t+1)*C]
-		for i := range row {
-			row[i] = te[i] + pe[i]
+	row := 0
+	for _, g := range segs {
+		for t, tok := range g.tokens {
+			xr := x[row*C : (row+1)*C]
+			te := p.WTE[int(tok)*C : (int(tok)+1)*C]
+			pe := p.WPE[(g.s.Pos+t)*C : (g.s.Pos+t+1)*C]
+			for i := range xr {
+				xr[i] = te[i] + pe[i]
+			}
+			row++
 		}
 	}
 	for l := 0; l < L; l++ {
 		// Attention block: x += proj(attention(LN1(x))).
 		layerNorm(h, x, p.LN1W[l*C:(l+1)*C], p.LN1B[l*C:(l+1)*C], T, C)
 		matmul.MatMul(qkv, h, p.QKVW[l*3*C*C:(l+1)*3*C*C], p.QKVB[l*3*C:(l+1)*3*C], T, C, 3*C)
-		kc := s.k[l*c.MaxSeq*C : (l+1)*c.MaxSeq*C]
-		vc := s.v[l*c.MaxSeq*C : (l+1)*c.MaxSeq*C]
-		for t := 0; t < T; t++ {
-			copy(kc[(s.Pos+t)*C:(s.Pos+t+1)*C], qkv[t*3*C+C:t*3*C+2*C])
-			copy(vc[(s.Pos+t)*C:(s.Pos+t+1)*C], qkv[t*3*C+2*C:t*3*C+3*C])
+		row := 0
+		for _, g := range segs {
+			s, gT := g.s, len(g.tokens)
+			kc := s.k[l*c.MaxSeq*C : (l+1)*c.MaxSeq*C]
+			vc := s.v[l*c.MaxSeq*C : (l+1)*c.MaxSeq*C]
+			for t := 0; t < gT; t++ {
+				r := row + t
+				copy(kc[(s.Pos+t)*C:(s.Pos+t+1)*C], qkv[r*3*C+C:r*3*C+2*C])
+				copy(vc[(s.Pos+t)*C:(s.Pos+t+1)*C], qkv[r*3*C+2*C:r*3*C+3*C])
+			}
+			attention(att[row*C:(row+gT)*C], qkv[row*3*C:(row+gT)*3*C], kc, vc, s.Pos, gT, C, NH, hs)
+			row += gT
 		}
-		attention(att, qkv, kc, vc, s.Pos, T, C, NH, hs)
 		matmul.MatMul(proj, att, p.AttProjW[l*C*C:(l+1)*C*C], p.AttProjB[l*C:(l+1)*C], T, C, C)
 		addInPlace(x, proj[:T*C])
 		// MLP block: x += proj(GELU(fc(LN2(x)))).
@@ -280,17 +346,26 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 		matmul.MatMul(proj, fc, p.FCProjW[l*C*4*C:(l+1)*C*4*C], p.FCProjB[l*C:(l+1)*C], T, 4*C, C)
 		addInPlace(x, proj[:T*C])
 	}
-	s.Pos += T
-	// Logits: LNf(x) · wteᵀ (the output head is tied to the embedding).
-	first := T - 1
-	if all {
-		first = 0
+	for _, g := range segs {
+		g.s.Pos += len(g.tokens)
 	}
-	rows := T - first
-	layerNorm(h, x[first*C:], p.LNFW, p.LNFB, rows, C)
+	// Logits: LNf(x) · wteᵀ (the output head is tied to the embedding),
+	// for the wanted rows.
+	rows := 0
+	if all {
+		rows = T
+		layerNorm(h, x, p.LNFW, p.LNFB, T, C)
+	} else {
+		last := 0
+		for _, g := range segs {
+			last += len(g.tokens)
+			layerNorm(h[rows*C:], x[(last-1)*C:], p.LNFW, p.LNFB, 1, C)
+			rows++
+		}
+	}
 	logits := make([]float32, rows*c.Vocab)
 	matmul.MatMul(logits, h[:rows*C], p.WTE[:c.Vocab*C], nil, rows, C, c.Vocab)
-	return logits, nil
+	return logits
 }
 
 // layerNorm normalises each of T rows of x (eps 1e-5) into out.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/internal/nettest"
 	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
@@ -462,4 +463,11 @@ func FuzzRead(f *testing.F) {
 			_, _ = mm.Forward(mm.NewState(), []int32{0}, false)
 		}
 	})
+}
+
+// A batch of sequences gets the logits each gets alone.
+func TestForwardBatchMatchesForward(t *testing.T) {
+	m := tinyModel(t)
+	nettest.ForwardBatch(t, m, [][]int32{{1, 2, 3}, {7}, {9, 8, 7, 6, 5}, {4, 4}},
+		[][]int32{{11}, {12, 13}, {14}, {15}}, 1e-4)
 }

@@ -114,6 +114,50 @@ func (s *State) Fork() localmodel.State {
 // Forward feeds tokens and returns the logits of the last position, or of
 // every new position when all is set.
 func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float32, error) {
+	s, err := m.check(ls, tokens, 0)
+	if err != nil {
+		return nil, err
+	}
+	return m.forward([]segment{{s, tokens}}, all), nil
+}
+
+// ForwardBatch feeds each sequence its tokens in one pass over the
+// weights (the sequences' rows multiply together; attention stays per
+// sequence) and returns each one's logits for its last position.
+func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]float32, error) {
+	if len(states) != len(tokens) {
+		return nil, fmt.Errorf("llama: ForwardBatch got %d states and %d token lists", len(states), len(tokens))
+	}
+	segs := make([]segment, len(states))
+	seen := make(map[*State]bool, len(states))
+	for i, ls := range states {
+		s, err := m.check(ls, tokens[i], i)
+		if err != nil {
+			return nil, err
+		}
+		if seen[s] {
+			return nil, fmt.Errorf("llama: ForwardBatch got sequence %d twice", i)
+		}
+		seen[s] = true
+		segs[i] = segment{s, tokens[i]}
+	}
+	logits := m.forward(segs, false)
+	V := m.Config.Vocab
+	out := make([][]float32, len(segs))
+	for i := range out {
+		out[i] = logits[i*V : (i+1)*V : (i+1)*V]
+	}
+	return out, nil
+}
+
+// segment is one sequence's new tokens in a forward pass.
+type segment struct {
+	s      *State
+	tokens []int32
+}
+
+// check validates a sequence's state and tokens (seq numbers it in a batch).
+func (m *Model) check(ls localmodel.State, tokens []int32, seq int) (*State, error) {
 	s, ok := ls.(*State)
 	if !ok || s.m != m {
 		return nil, errors.New("llama: Forward needs a State made by this model's NewState")
@@ -121,7 +165,7 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 	c := m.Config
 	T := len(tokens)
 	if T == 0 {
-		return nil, errors.New("llama: Forward needs at least one token")
+		return nil, fmt.Errorf("llama: Forward needs at least one token (sequence %d)", seq)
 	}
 	if s.n+T > c.Context {
 		return nil, fmt.Errorf("llama: %w: %d tokens already, %d more, limit %d", localmodel.ErrContextFull, s.n, T, c.Context)
@@ -131,11 +175,27 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 			return nil, fmt.Errorf("llama: token %d at position %d is outside the vocabulary of %d", t, i, c.Vocab)
 		}
 	}
+	return s, nil
+}
+
+// forward runs the segments' tokens as the rows of one pass and returns
+// the logits of each segment's last row, or of every row when all is set
+// (one segment).
+func (m *Model) forward(segs []segment, all bool) []float32 {
+	c := m.Config
+	T := 0
+	for _, g := range segs {
+		T += len(g.tokens)
+	}
 	E, hd := c.Embd, c.HeadDim
 	qDim, kvDim := c.Heads*hd, c.KVHeads*hd
 	x := make([]float32, T*E)
-	for t, tok := range tokens {
-		m.embd.row(x[t*E:(t+1)*E], int(tok))
+	row := 0
+	for _, g := range segs {
+		for _, tok := range g.tokens {
+			m.embd.row(x[row*E:(row+1)*E], int(tok))
+			row++
+		}
 	}
 	n := make([]float32, T*E)
 	q := make([]float32, T*qDim)
@@ -158,39 +218,51 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 			rmsNorm(q, q, L.qNorm, T*c.Heads, hd, c.RMSEps)
 			rmsNorm(k, k, L.kNorm, T*c.KVHeads, hd, c.RMSEps)
 		}
-		for t := 0; t < T; t++ {
-			pos := s.n + t
-			for h := 0; h < c.Heads; h++ {
-				m.rope(q[t*qDim+h*hd:t*qDim+(h+1)*hd], pos)
+		row := 0
+		for _, g := range segs {
+			s, gT := g.s, len(g.tokens)
+			for t := 0; t < gT; t++ {
+				pos, r := s.n+t, row+t
+				for h := 0; h < c.Heads; h++ {
+					m.rope(q[r*qDim+h*hd:r*qDim+(h+1)*hd], pos)
+				}
+				for h := 0; h < c.KVHeads; h++ {
+					m.rope(k[r*kvDim+h*hd:r*kvDim+(h+1)*hd], pos)
+				}
 			}
-			for h := 0; h < c.KVHeads; h++ {
-				m.rope(k[t*kvDim+h*hd:t*kvDim+(h+1)*hd], pos)
-			}
+			s.k[li] = append(s.k[li], k[row*kvDim:(row+gT)*kvDim]...)
+			s.v[li] = append(s.v[li], v[row*kvDim:(row+gT)*kvDim]...)
+			m.attention(att[row*qDim:(row+gT)*qDim], q[row*qDim:(row+gT)*qDim], s.k[li], s.v[li], s.n, gT)
+			row += gT
 		}
-		s.k[li] = append(s.k[li], k...)
-		s.v[li] = append(s.v[li], v...)
-		m.attention(att, q, s.k[li], s.v[li], s.n, T)
 		L.o.mul(proj, att, T)
 		addInPlace(x, proj)
 		rmsNorm(n, x, L.ffnNorm, T, E, c.RMSEps)
 		L.gate.mul(gate, n, T)
 		L.up.mul(up, n, T)
-		for i, g := range gate {
-			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
-		}
+		swiglu(gate, up, T, c.FF)
 		L.down.mul(proj, gate, T)
 		addInPlace(x, proj)
 	}
-	s.n += T
-	first := T - 1
+	// The rows whose logits are wanted, normalised into n.
+	rows := 0
 	if all {
-		first = 0
+		rows = T
+		rmsNorm(n, x, m.outNorm, T, E, c.RMSEps)
+	} else {
+		last := 0
+		for _, g := range segs {
+			last += len(g.tokens)
+			rmsNorm(n[rows*E:], x[(last-1)*E:], m.outNorm, 1, E, c.RMSEps)
+			rows++
+		}
 	}
-	rows := T - first
-	rmsNorm(n, x[first*E:], m.outNorm, rows, E, c.RMSEps)
+	for _, g := range segs {
+		g.s.n += len(g.tokens)
+	}
 	logits := make([]float32, rows*c.Vocab)
 	m.output.mul(logits, n[:rows*E], rows)
-	return logits, nil
+	return logits
 }
 
 // rope rotates one head's vector for position pos, as ggml does: pairs
@@ -268,6 +340,22 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// swiglu sets gate = silu(gate)·up, T rows of ff split across threads
+// when there are several (a batch of sequences).
+func swiglu(gate, up []float32, T, ff int) {
+	rows := func(lo, hi int) {
+		for i := lo * ff; i < hi*ff; i++ {
+			g := gate[i]
+			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		}
+	}
+	if T < 4 {
+		rows(0, T)
+		return
+	}
+	parallel(T, rows)
 }
 
 // rmsNorm normalises each of rows rows of x (length d) into out, scaled by

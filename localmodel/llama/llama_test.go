@@ -16,6 +16,7 @@ import (
 
 	"github.com/ponder-go/ponder/localmodel"
 	"github.com/ponder-go/ponder/localmodel/gguf"
+	"github.com/ponder-go/ponder/localmodel/internal/nettest"
 	"github.com/ponder-go/ponder/localmodel/tokenizer"
 )
 
@@ -241,4 +242,22 @@ func TestGenerateThroughRuntime(t *testing.T) {
 	assert.Len(t, out, 2)
 	assert.Equal(t, out[0].Tokens, out[1].Tokens, "greedy samples agree")
 	assert.Equal(t, 16, usage.CompletionTokens)
+}
+
+// A batch of sequences (one token each, and one feeding three) gets the
+// logits each gets alone: bit for bit in Q4_0, whose four-token kernel
+// equals its one-token kernel.
+func TestForwardBatchMatchesForward(t *testing.T) {
+	for _, typ := range []gguf.Type{gguf.F32, gguf.Q4_0, gguf.Q8_0, gguf.Q4_K} {
+		t.Run(typ.String(), func(t *testing.T) {
+			m := load(t, writeModel(t, small("qwen3"), typ, true))
+			tol := 1e-4
+			if typ == gguf.Q4_0 {
+				tol = 0
+			}
+			nettest.ForwardBatch(t, m.Net.(localmodel.BatchNetwork),
+				[][]int32{probe[:3], probe[5:17], probe[2:3], probe[9:11], probe[1:8]},
+				[][]int32{{40}, {41}, {42, 43, 44}, {45}, {46}}, tol)
+		})
+	}
 }

@@ -188,16 +188,26 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	}
 	ab := nb * ablock
 	aq := make([]byte, T*ab)
-	for t := 0; t < T; t++ {
+	// Q8_0 rows meet four tokens at a time in one pass over each weight
+	// row (matmul.DotQ8_0T4, Q8_0S activations), the rest one at a time.
+	t4 := 0
+	var aq4 []byte
+	abS := nb * matmul.Q8_0SBlock
+	if l.typ == gguf.Q8_0 {
+		t4 = T &^ 3
+		aq4 = make([]byte, t4*abS)
+		matmul.QuantizeQ8_0S(aq4, in[:t4*l.cols])
+		dot4 = nil
+	}
+	for t := t4; t < T; t++ {
 		quantize(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
 	}
 	rowsOf := func(lo, hi int) {
 		o := lo
 		var four [4]float32
-		// Four rows per call share each activation block: faster when
-		// the weights are reused for several input rows (prefill), but
-		// measured 2.5x slower than one row at a time when streaming
-		// them once (decode).
+		// Four rows per call share each activation block (Q4_0 rows past
+		// the interleaved groups). Measured 2.5x slower than one row at a
+		// time on weights streamed from memory, so only for prompts.
 		for ; o+4 <= hi && T > 1 && dot4 != nil; o += 4 {
 			w := l.data[o*l.rowBytes : (o+4)*l.rowBytes]
 			for t := 0; t < T; t++ {
@@ -208,6 +218,9 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		for ; o < hi; o++ {
 			w := l.data[o*l.rowBytes : (o+1)*l.rowBytes]
 			t := 0
+			for ; t < t4; t += 4 {
+				matmul.DotQ8_0T4(out[t*l.rows+o:], l.rows, w, aq4[t*abS:], abS, nb)
+			}
 			// Or four input rows per call share each weight block's
 			// unpacking (the K-quants).
 			for ; t+4 <= T && dotT4 != nil; t += 4 {
@@ -252,20 +265,14 @@ func (l *linear) mulQ4_0x8(out, in []float32, T int) {
 	gb := nb * matmul.Q4_0x8Block
 	groups := l.rows / 8
 	groupsOf := func(lo, hi int) {
-		var eight [8]float32
-		var four [32]float32
 		for g := lo; g < hi; g++ {
 			w := l.packed[g*gb : (g+1)*gb]
 			t := 0
 			for ; t+4 <= T; t += 4 {
-				matmul.DotQ4_0x8x4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
-				for k := 0; k < 4; k++ {
-					copy(out[(t+k)*l.rows+8*g:(t+k)*l.rows+8*g+8], four[8*k:8*k+8])
-				}
+				matmul.DotQ4_0x8x4(out[t*l.rows+8*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
 			}
 			for ; t < T; t++ {
-				matmul.DotQ4_0x8(&eight, w, aq[t*ab:(t+1)*ab], nb)
-				copy(out[t*l.rows+8*g:t*l.rows+8*g+8], eight[:])
+				matmul.DotQ4_0x8(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
 			}
 		}
 	}

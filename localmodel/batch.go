@@ -1,0 +1,167 @@
+package localmodel
+
+import (
+	"sync"
+	"time"
+)
+
+// BatchNetwork is a Network that can advance several sequences in one
+// forward pass: their rows multiply the weights together (one pass over
+// memory for all of them) while attention stays per sequence. Decode is
+// bound by reading the weights, so a batch of sequences costs little more
+// than one.
+type BatchNetwork interface {
+	Network
+	// ForwardBatch feeds states[i] its tokens[i] and returns each
+	// sequence's logits for its last new position. The states must be
+	// distinct.
+	ForwardBatch(states []State, tokens [][]int32) ([][]float32, error)
+}
+
+// batcher gathers the decode steps of concurrent generations into
+// ForwardBatch calls. There is no scheduler goroutine: the first caller to
+// find no batch running leads. It runs what is queued (its own step among
+// it) as one batch, then the steps queued meanwhile, until its own step is
+// done; then it hands the lead to the oldest step still waiting and
+// returns. New generations join between steps, at the next batch.
+//
+// Sequences between steps (sampling, checking constraints) are still
+// coming: the leader waits for every active sequence to queue its step,
+// up to straggle, so that the batch does not split into halves that each
+// read the weights.
+type batcher struct {
+	mu      sync.Mutex
+	queue   []*batchStep
+	leading bool
+	active  int           // sequences decoding (join/leave)
+	arrived chan struct{} // a step queued or a sequence left
+}
+
+// straggle is how long a leader waits for the active sequences' steps.
+const straggle = 3 * time.Millisecond
+
+// join counts a sequence as decoding until leave.
+func (b *batcher) join() {
+	b.mu.Lock()
+	b.active++
+	b.mu.Unlock()
+}
+
+func (b *batcher) leave() {
+	b.mu.Lock()
+	b.active--
+	b.mu.Unlock()
+	b.signal()
+}
+
+// signal wakes a waiting leader (without blocking when none waits).
+func (b *batcher) signal() {
+	select {
+	case b.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// batchStep is one sequence's decode step waiting for its logits.
+type batchStep struct {
+	state  State
+	tokens []int32
+	logits []float32
+	err    error
+	// done receives once: the result is set, or lead is set (the step's
+	// caller runs the next batch).
+	done chan struct{}
+	lead bool
+	ran  bool
+}
+
+// forward runs one decode step of st, batched with the concurrent steps
+// of other sequences (at most limit a pass).
+func (b *batcher) forward(net BatchNetwork, limit int, st State, toks []int32) ([]float32, error) {
+	me := &batchStep{state: st, tokens: toks, done: make(chan struct{}, 1)}
+	b.mu.Lock()
+	if b.arrived == nil {
+		b.arrived = make(chan struct{}, 1)
+	}
+	b.queue = append(b.queue, me)
+	b.signal()
+	if b.leading {
+		b.mu.Unlock()
+		<-me.done
+		if !me.lead {
+			return me.logits, me.err
+		}
+		b.mu.Lock()
+	}
+	b.leading = true
+	for {
+		b.gather(limit)
+		n := min(len(b.queue), limit)
+		batch := make([]*batchStep, n)
+		copy(batch, b.queue)
+		b.queue = append(b.queue[:0], b.queue[n:]...)
+		b.mu.Unlock()
+		runBatch(net, batch)
+		for _, s := range batch {
+			if s != me {
+				s.done <- struct{}{}
+			}
+		}
+		b.mu.Lock()
+		if me.ran {
+			if len(b.queue) > 0 {
+				next := b.queue[0]
+				next.lead = true
+				next.done <- struct{}{}
+			} else {
+				b.leading = false
+			}
+			b.mu.Unlock()
+			return me.logits, me.err
+		}
+	}
+}
+
+// gather waits, up to straggle, until every active sequence has queued a
+// step or a full batch is queued. It is called and returns with b.mu held.
+func (b *batcher) gather(limit int) {
+	var deadline <-chan time.Time
+	for len(b.queue) < min(b.active, limit) {
+		if deadline == nil {
+			t := time.NewTimer(straggle)
+			defer t.Stop()
+			deadline = t.C
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.arrived:
+			b.mu.Lock()
+		case <-deadline:
+			b.mu.Lock()
+			return
+		}
+	}
+}
+
+// runBatch runs the steps as one ForwardBatch; when it fails (one
+// sequence's context is full, say), each step runs alone so the error
+// reaches only its own caller.
+func runBatch(net BatchNetwork, batch []*batchStep) {
+	states := make([]State, len(batch))
+	tokens := make([][]int32, len(batch))
+	for i, s := range batch {
+		states[i], tokens[i], s.ran = s.state, s.tokens, true
+	}
+	if len(batch) > 1 {
+		logits, err := net.ForwardBatch(states, tokens)
+		if err == nil {
+			for i, s := range batch {
+				s.logits = logits[i]
+			}
+			return
+		}
+	}
+	for _, s := range batch {
+		s.logits, s.err = net.Forward(s.state, s.tokens, false)
+	}
+}
