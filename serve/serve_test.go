@@ -381,3 +381,60 @@ func TestMetricsScrape(t *testing.T) {
 		assert.Contains(t, text, want)
 	}
 }
+
+// Concurrent requests to a batching model decode together and answer what
+// each answers alone, streamed or not.
+func TestBatchedRequestsAnswerAsAlone(t *testing.T) {
+	b := tinyBackend(t)
+	hs := httptest.NewServer(New(b, Config{MaxConcurrent: 8}))
+	t.Cleanup(hs.Close)
+	complete := func(i int, stream bool) string {
+		body := fmt.Sprintf(`{"prompt":"Request %d asks:","max_tokens":20,"temperature":0,"stream":%v}`, i, stream)
+		resp, err := http.Post(hs.URL+"/v1/completions", "application/json", strings.NewReader(body))
+		if !assert.NoError(t, err) {
+			return ""
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		assert.Equal(t, 200, resp.StatusCode, string(raw))
+		var r struct {
+			Choices []struct{ Text string } `json:"choices"`
+		}
+		if !stream {
+			assert.NoError(t, json.Unmarshal(raw, &r))
+			if len(r.Choices) != 1 {
+				return ""
+			}
+			return r.Choices[0].Text
+		}
+		var text strings.Builder // SSE: join the chunks' texts
+		for _, line := range strings.Split(string(raw), "\n") {
+			if data, ok := strings.CutPrefix(line, "data: "); ok && data != "[DONE]" {
+				r.Choices = nil
+				assert.NoError(t, json.Unmarshal([]byte(data), &r))
+				for _, c := range r.Choices {
+					text.WriteString(c.Text)
+				}
+			}
+		}
+		return text.String()
+	}
+	const n = 6
+	want := make([]string, n)
+	for i := range want {
+		want[i] = complete(i, false)
+	}
+	b.Model.Batch = 8
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = complete(i, i%2 == 1)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, want, got)
+	assert.NotEmpty(t, want[0])
+}
