@@ -135,6 +135,22 @@ var resultMarker = regexp.MustCompile(`\[\d+\] `)
 // DefaultRefusal answers a question the agent could not answer.
 const DefaultRefusal = "I could not answer that."
 
+// repair gives an answer that failed CheckAnswer one more chance: Finish
+// may mend it from the run's own steps (the bundled profile takes a
+// capital the model miscopied from the passage it found), and the mended
+// answer must pass CheckAnswer in turn.
+func (a *Agent) repair(question, asked string, res *Result) bool {
+	if a.Finish == nil || res.Answer == "" {
+		return false
+	}
+	fixed := a.Finish(question, res.Answer, res.Steps)
+	if fixed == res.Answer || !a.CheckAnswer(asked, fixed, res.Steps) {
+		return false
+	}
+	res.Answer = fixed
+	return true
+}
+
 // Grounded is a CheckAnswer for a small model: the answer must not be
 // degenerate repetition, and
 //   - when it states numbers, one of them must be a number an observation
@@ -269,7 +285,7 @@ func (a *Agent) Run(ctx context.Context, question string) (*Result, error) {
 	if err != nil {
 		r.res.Stopped = err.Error()
 	}
-	if a.CheckAnswer != nil && !a.CheckAnswer(asked, r.res.Answer, r.res.Steps) {
+	if a.CheckAnswer != nil && !a.CheckAnswer(asked, r.res.Answer, r.res.Steps) && !a.repair(question, asked, r.res) {
 		a.refuse(r.res)
 		if err != nil && ctx.Err() == nil {
 			err = nil // the refusal is the answer: no step limit error

@@ -305,3 +305,25 @@ func TestGroundedAnswers(t *testing.T) {
 	assert.True(t, res.Refused)
 	assert.Equal(t, "I could not answer that.", res.Answer)
 }
+
+// An answer that fails CheckAnswer gets one repair from Finish, which must
+// pass CheckAnswer in turn; a repair that does not is refused.
+func TestAgentRepairsAnAnswerThroughFinish(t *testing.T) {
+	reg, _ := tools.Builtin("calculator")
+	mend := func(_, answer string, _ []react.Step) string {
+		return strings.Replace(answer, "The Question", "12 people", 1)
+	}
+	m := llmtest.Replies("Thought: easy.\nAction: calculator[6*2]\n", "Thought: done.\nFinal Answer: The Question")
+	a := &react.Agent{Model: m, Tools: reg, CheckAnswer: react.Grounded, Finish: mend, Refusal: "I could not answer that."}
+	res, err := a.Run(context.Background(), "What is 6 times 2?")
+	require.NoError(t, err)
+	assert.False(t, res.Refused)
+	assert.Equal(t, "12 people", res.Answer)
+
+	// A mend that is still ungrounded (13 is nowhere in the run) refuses.
+	m = llmtest.Replies("Thought: easy.\nAction: calculator[6*2]\n", "Thought: done.\nFinal Answer: The Question")
+	a.Model, a.Finish = m, func(_, answer string, _ []react.Step) string { return "13 people" }
+	res, err = a.Run(context.Background(), "What is 6 times 2?")
+	require.NoError(t, err)
+	assert.True(t, res.Refused)
+}

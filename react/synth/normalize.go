@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ponder-go/ponder/react"
@@ -174,11 +175,30 @@ func keyword(w string) string {
 }
 
 // Read understands q, or reports false with the reason it cannot.
+// compassRE matches a state name whose North, South or West is cut to its
+// initial.
+var compassRE = regexp.MustCompile(`(?i)(^|[\s(,])([nsw])(?:\.\s*|\s+)(dakota|carolina|virginia)\b`)
+
+var compass = map[string]string{"ndakota": "North", "sdakota": "South", "ncarolina": "North", "scarolina": "South", "wvirginia": "West"}
+
 func (n *Normalizer) Read(q string) (Question, string, bool) {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return Question{}, "empty question", false
 	}
+	// A question typed in capitals is read in lower case: "IN", "OR" and
+	// "ME" are words there, not postal codes.
+	if strings.ToUpper(q) == q && strings.ToLower(q) != q {
+		q = strings.ToLower(q)
+	}
+	// "N. Dakota", "S Carolina", "W. Va" name the states written out.
+	q = compassRE.ReplaceAllStringFunc(q, func(m string) string {
+		sub := compassRE.FindStringSubmatch(m)
+		if c, ok := compass[strings.ToLower(sub[2]+sub[3])]; ok {
+			return sub[1] + c + " " + sub[3]
+		}
+		return m
+	})
 	for _, y := range yearRE.FindAllString(q, -1) {
 		if y != "2020" {
 			return Question{}, "asks about " + y + ", not the 2020 census", false
@@ -253,6 +273,13 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	if attr == "capital" {
 		delete(words, "city") // "the capital city of Maine"
 		delete(words, "cities")
+	}
+	// "A's population divided by B's" is their ratio: the one division
+	// the model was trained to do.
+	dividedRatio := len(places) == 2 && phrase("divided by") && !phrase("divided by its", "divided by the", "divided by their", "divided by two", "divided by 2")
+	if dividedRatio {
+		delete(words, "divided")
+		words["ratio"] = true
 	}
 	if hasAny(words, "governor", "gdp", "country", "nation", "countries", "income", "salary", "weather", "bird", "flower", "tallest", "counties", "cities", "city", "unemployment", "rate", "growth", "grow", "grew", "born", "die", "died", "vote", "voted", "work", "speak", "spoken", "tax", "taxes", "crime", "founded", "admitted", "became", "elevation", "highest", "rain", "temperature", "team", "won", "percent", "percentage", "average", "median", "per",
 		// change over time and arithmetic on the figure
@@ -427,11 +454,11 @@ func (n *Normalizer) Decompose(question string) ([]string, func([]*react.Result)
 				b.WriteString(strings.TrimSpace(r.Answer))
 			}
 			if q.Attr != "population density" {
-				fmt.Fprintf(&b, " Combined, their %s is %s.", q.Attr, corpus.Group(total, 2))
+				fmt.Fprintf(&b, " Combined, their %s is %s%s.", q.Attr, corpus.Group(total, 2), unit(q.Attr))
 			}
 			return b.String(), true
 		case Sum:
-			return fmt.Sprintf("The combined %s of %s is %s.", q.Attr, listNames(q.Place), corpus.Group(total, 2)), true
+			return fmt.Sprintf("The combined %s of %s is %s%s.", q.Attr, listNames(q.Place), corpus.Group(total, 2), unit(q.Attr)), true
 		case Ratio:
 			if vals[1] == 0 {
 				return "", false
@@ -443,7 +470,7 @@ func (n *Normalizer) Decompose(question string) ([]string, func([]*react.Result)
 			if d < 0 {
 				a, d = q.Place[1], -d
 			}
-			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, a, corpus.Group(d, 2)), true
+			return fmt.Sprintf("The %s of %s is larger by %s%s.", q.Attr, a, corpus.Group(d, 2), unit(q.Attr)), true
 		case Comparison:
 			if vals[1] == 0 {
 				return "", false
@@ -484,6 +511,14 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		return answer
 	}
 	q, _, ok := n.Read(question)
+	if ok && q.Kind == Capital {
+		// The capital as the passage the model found states it, where
+		// the model's copy of it went wrong.
+		if c, found := capitalIn(steps, q.Place[0]); found && !strings.Contains(answer, c) {
+			return fmt.Sprintf("The capital of %s is %s.", q.Place[0], c)
+		}
+		return answer
+	}
 	v, calculated := lastCalculation(steps)
 	if !ok || !calculated {
 		return answer
@@ -493,13 +528,43 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		if v < 0 {
 			// The model copies the digits without the sign: say which
 			// place is larger.
-			return fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, q.Place[1], corpus.Group(-v, 2))
+			answer = fmt.Sprintf("The %s of %s is larger by %s.", q.Attr, q.Place[1], corpus.Group(-v, 2))
 		}
 	case Comparison:
 		return compareAnswer(question, q, v)
 	}
+	if (q.Kind == Difference || q.Kind == Sum) && strings.HasSuffix(q.Attr, "area") && !strings.Contains(answer, "square mile") {
+		// "larger by 397,125.85" of what: the corpus's unit.
+		answer = trailingNumberRE.ReplaceAllString(answer, "$1 square miles.")
+	}
 	return answer
 }
+
+// capitalIn finds the capital of place in the search passages of steps
+// ("[1] Kansas: ... Its capital is Topeka, with ...").
+func capitalIn(steps []react.Step, place string) (string, bool) {
+	re := regexp.MustCompile(`\[\d+\] ` + regexp.QuoteMeta(place) + `:[^\[]*?Its capital is ([A-Z][^,.\[]*?)(?:,|\.|$)`)
+	for _, s := range steps {
+		if s.Action != "search" {
+			continue
+		}
+		if m := re.FindStringSubmatch(s.Observation); m != nil {
+			return strings.TrimSpace(m[1]), true
+		}
+	}
+	return "", false
+}
+
+// unit is what a figure of attr is counted in, as the corpus writes it
+// after the number.
+func unit(attr string) string {
+	if strings.HasSuffix(attr, "area") {
+		return " square miles"
+	}
+	return ""
+}
+
+var trailingNumberRE = regexp.MustCompile(`(\d)\.?$`)
 
 // groupDigits writes the calculator's last result, where the answer
 // copies it, with thousands separators as the corpus writes figures
@@ -548,7 +613,9 @@ func compareAnswer(question string, q Question, v float64) string {
 	}
 	// "Which is smaller, A or B?" is answered with the smaller place.
 	smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
-	yesNo := asksYesNo(lower)
+	// "Is A bigger than B?" asks yes or no; "Are there more people in A
+	// or B?" asks which.
+	yesNo := asksYesNo(lower) && (words["than"] || !words["or"])
 	if smaller && hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest") {
 		// "Is A bigger or smaller than B?" asks which is larger.
 		smaller, yesNo = false, false
@@ -556,13 +623,13 @@ func compareAnswer(question string, q Question, v float64) string {
 	var out string
 	switch {
 	case smaller && v >= 1:
-		out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", b, q.Attr, b, q.Attr, round1(1/v), a)
+		out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", b, q.Attr, b, q.Attr, roundRatio(1/v), a)
 	case smaller:
-		out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
+		out = fmt.Sprintf("%s has a smaller %s: %s's %s is only about %s times %s's.", a, q.Attr, a, q.Attr, roundRatio(v), b)
 	case v >= 1:
-		out = fmt.Sprintf("%s has a larger %s: %s's %s is about %s times %s's.", a, q.Attr, a, q.Attr, round1(v), b)
+		out = fmt.Sprintf("%s has a larger %s: %s's %s is about %s times %s's.", a, q.Attr, a, q.Attr, roundRatio(v), b)
 	default:
-		out = fmt.Sprintf("%s has a larger %s: %s's %s is only about %s times %s's.", b, q.Attr, a, q.Attr, round1(v), b)
+		out = fmt.Sprintf("%s has a larger %s: %s's %s is only about %s times %s's.", b, q.Attr, a, q.Attr, roundRatio(v), b)
 	}
 	if yesNo {
 		// "Is A bigger than B?" claims A is the larger one; "Is A
@@ -573,6 +640,19 @@ func compareAnswer(question string, q Question, v float64) string {
 		return "No. " + out
 	}
 	return out
+}
+
+// roundRatio writes a comparison's ratio to one decimal, or to as many as
+// it takes not to read 1.0 ("about 1.03 times", not "about 1.0 times",
+// which would not say which is larger).
+func roundRatio(v float64) string {
+	for d := 1; d <= 4; d++ {
+		p := math.Pow(10, float64(d))
+		if r := math.Round(v*p) / p; r != 1 || d == 4 {
+			return strconv.FormatFloat(r, 'f', d, 64)
+		}
+	}
+	return round1(v)
 }
 
 // lastCalculation is the calculator's last result in steps.

@@ -47,6 +47,12 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"population of ca":                                             "What is the population of California?",
 		"how many ppl in fla":                                          "What is the population of Florida?",
 		"How many people live in N.Y.?":                                "What is the population of New York?",
+		"HOW MANY PEOPLE LIVE IN ALABAMA":                              "What is the population of Alabama?",
+		"What is Florida's population divided by Ohio's?":              "How many times larger is Florida's population than Ohio's?",
+		"HOW BIG IS TX":                                                "What is the area of Texas?",
+		"What is the population of S. Carolina?":                       "What is the population of South Carolina?",
+		"pop of N Dakota":                                              "What is the population of North Dakota?",
+		"how many people live in w. virginia":                          "What is the population of West Virginia?",
 		"How many Rhode Islands fit in Alaska?":                        "How many times larger is Alaska's area than Rhode Island's?",
 		"What is the most recent population of Ohio?":                  "What is the population of Ohio?",
 		"what is the populaton of colorado":                            "What is the population of Colorado?",
@@ -98,7 +104,7 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 		n.Finish("Which is bigger, Montana or Nevada?", "Montana's area is about 0.7 times Nevada's.", steps))
 	// The decision uses the exact ratio, not the rounded one.
 	steps = []react.Step{{Action: "calculator", Observation: "0.985"}}
-	assert.Equal(t, "Pennsylvania has a larger population: Illinois's population is only about 1.0 times Pennsylvania's.",
+	assert.Equal(t, "Pennsylvania has a larger population: Illinois's population is only about 0.99 times Pennsylvania's.",
 		n.Finish("Which state has more people: Illinois or Pennsylvania?", "Illinois's population is about 0.9 times Pennsylvania's.", steps))
 	steps = []react.Step{{Action: "calculator", Observation: "0.39"}}
 	assert.Equal(t, "No. Alaska has a larger area: Texas's area is only about 0.4 times Alaska's.",
@@ -129,6 +135,23 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	steps = []react.Step{{Action: "calculator", Observation: "0.5"}}
 	assert.Equal(t, "Yes. Maine has a smaller population: Maine's population is only about 0.5 times Ohio's.",
 		n.Finish("Does Maine have fewer people than Ohio?", "x", steps))
+	// "A or B?" asks which, not yes or no, however it opens.
+	steps = []react.Step{{Action: "calculator", Observation: "0.9446"}}
+	assert.Equal(t, "Oregon has a larger population: Oklahoma's population is only about 0.9 times Oregon's.",
+		n.Finish("Are there more people in Oklahoma or Oregon?", "x", steps))
+	// A ratio that rounds to 1.0 keeps the decimals that say which is larger.
+	steps = []react.Step{{Action: "calculator", Observation: "1.00275"}}
+	assert.Equal(t, "Oklahoma has a larger area: Oklahoma's area is about 1.003 times Missouri's.",
+		n.Finish("Which state is larger by area, Oklahoma or Missouri?", "x", steps))
+	// A capital the model miscopied is taken from the passage it found.
+	found := []react.Step{{Action: "search", Input: "capital of Kansas", Observation: "[1] Kansas: Kansas (KS) is a state in the Midwest region. Its capital is Topeka, with 126,587 residents in 2020."}}
+	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("Capital of KS?", "The capital of Kansas is The.", found))
+	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("Capital of KS?", "The capital of Kansas is Topeka.", found))
+	assert.Equal(t, "The capital of Kansas is The.", n.Finish("Capital of KS?", "The capital of Kansas is The.", nil), "no passage: left alone")
+	// Area sums and differences say their unit.
+	steps = []react.Step{{Action: "calculator", Observation: "397125.85"}}
+	assert.Equal(t, "The area of Alaska is larger by 397,125.85 square miles.",
+		n.Finish("How much larger is Alaska than Texas in area?", "The area of Alaska is larger by 397125.85.", steps))
 }
 
 // Any text reads or refuses without panicking.
@@ -206,7 +229,7 @@ func TestNormalizerDecomposes(t *testing.T) {
 		{"How much more land does California have than Texas?",
 			[]string{"What is the land area of California?", "What is the land area of Texas?"},
 			[]*react.Result{lookup("The land area of California is 155,860.37 square miles."), lookup("The land area of Texas is 261,260.03 square miles.")},
-			"The land area of Texas is larger by 105,399.66."},
+			"The land area of Texas is larger by 105,399.66 square miles."},
 		{"What is the population of Texas, Florida and Georgia combined?",
 			[]string{"What is the population of Texas?", "What is the population of Florida?", "What is the population of Georgia?"},
 			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The population of Florida is 21,538,187 people."), lookup("The population of Georgia is 10,711,908 people.")},
