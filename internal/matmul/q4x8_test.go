@@ -185,3 +185,49 @@ func BenchmarkDotQ8_0T4(b *testing.B) {
 		DotQ8_0T4(out, 1, w, aS, nb*Q8_0SBlock, nb)
 	}
 }
+
+// The interleaved Q4_K kernel gives each row what the one-row kernel gives
+// it in decode (gemv) rounding, and the running kernel what the Go one
+// gives.
+func TestDotQ4_Kx8(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, nb := range []int{1, 2, 8} {
+		stride := (nb + 1) * Q4_KBlock
+		rows := randomKBlocks(r, Q4_KBlock, 8*(nb+1))
+		x := make([]float32, nb*256)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		a := make([]byte, nb*Q8_KBlock)
+		QuantizeQ8_K(a, x)
+		packed := make([]byte, nb*Q4_Kx8Block)
+		RepackQ4_Kx8(packed, rows, stride, nb)
+		got, goGot := make([]float32, 8), make([]float32, 8)
+		DotQ4_Kx8(got, packed, a, nb)
+		dotQ4_Kx8Go(goGot, packed, a, nb)
+		for row := 0; row < 8; row++ {
+			want := DotQ4_K(rows[row*stride:], a, nb, false)
+			assert.Equal(t, want, got[row], "nb=%d row %d vs DotQ4_K", nb, row)
+			assert.InDelta(t, goGot[row], got[row], 1e-6*(1+math.Abs(float64(want))), "nb=%d row %d vs Go", nb, row)
+		}
+	}
+}
+
+func BenchmarkDotQ4_Kx8(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 8 // a 2048-wide row
+	rows := randomKBlocks(r, Q4_KBlock, 8*nb)
+	a := make([]byte, nb*Q8_KBlock)
+	x := make([]float32, nb*256)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	QuantizeQ8_K(a, x)
+	packed := make([]byte, nb*Q4_Kx8Block)
+	RepackQ4_Kx8(packed, rows, nb*Q4_KBlock, nb)
+	out := make([]float32, 8)
+	b.SetBytes(nb * Q4_Kx8Block)
+	for b.Loop() {
+		DotQ4_Kx8(out, packed, a, nb)
+	}
+}

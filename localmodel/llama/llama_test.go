@@ -246,14 +246,21 @@ func TestGenerateThroughRuntime(t *testing.T) {
 
 // A batch of sequences (one token each, and one feeding three) gets the
 // logits each gets alone: bit for bit in Q4_0, whose four-token kernel
-// equals its one-token kernel.
+// equals its one-token kernel; the arg-max in every type.
 func TestForwardBatchMatchesForward(t *testing.T) {
 	for _, typ := range []gguf.Type{gguf.F32, gguf.Q4_0, gguf.Q8_0, gguf.Q4_K} {
 		t.Run(typ.String(), func(t *testing.T) {
 			m := load(t, writeModel(t, small("qwen3"), typ, true))
 			tol := 1e-4
-			if typ == gguf.Q4_0 {
+			switch typ {
+			case gguf.Q4_0:
 				tol = 0
+			case gguf.Q4_K:
+				// As in llama.cpp, rows in groups of four round as its
+				// gemm, the rest as its gemv: a sequence's rounding
+				// depends on where the batch puts it, and a random
+				// network spreads one flipped activation.
+				tol = 2e-2
 			}
 			nettest.ForwardBatch(t, m.Net.(localmodel.BatchNetwork),
 				[][]int32{probe[:3], probe[5:17], probe[2:3], probe[9:11], probe[1:8]},

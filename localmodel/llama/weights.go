@@ -29,6 +29,10 @@ type linear struct {
 	// speed of one row at a time. The file's rows stay for lookups and
 	// the remaining rows.
 	packed []byte
+	// packedK holds Q4_K weights' first rows/8·8 rows interleaved eight
+	// at a time (matmul.RepackQ4_Kx8) for decode; prompts (four tokens
+	// or more) run the file's rows through the four-token kernel.
+	packedK []byte
 }
 
 func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
@@ -47,19 +51,22 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 		l.f32 = unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data)/4)
 	}
 	if t.Type == gguf.Q4_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
-		l.packed = repackQ4_0x8(data, rows/8, l.rowBytes, l.cols/32)
+		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q4_0x8Block, matmul.RepackQ4_0x8)
+	}
+	if t.Type == gguf.Q4_K && rows >= 8 && l.cols%256 == 0 && len(data) >= rows*l.rowBytes {
+		l.packedK = repack(data, rows/8, l.rowBytes, l.cols/256, matmul.Q4_Kx8Block, matmul.RepackQ4_Kx8)
 	}
 	return l, nil
 }
 
-// repackQ4_0x8 interleaves groups of eight Q4_0 rows, the groups split
-// across threads.
-func repackQ4_0x8(data []byte, groups, rowBytes, nb int) []byte {
-	gb := nb * matmul.Q4_0x8Block
+// repack interleaves groups of eight rows of nb blocks with pack (block
+// bytes a group's block), the groups split across threads.
+func repack(data []byte, groups, rowBytes, nb, block int, pack func(dst, src []byte, stride, nb int)) []byte {
+	gb := nb * block
 	packed := make([]byte, groups*gb)
 	parallel(groups, func(lo, hi int) {
 		for g := lo; g < hi; g++ {
-			matmul.RepackQ4_0x8(packed[g*gb:(g+1)*gb], data[g*8*rowBytes:], rowBytes, nb)
+			pack(packed[g*gb:(g+1)*gb], data[g*8*rowBytes:], rowBytes, nb)
 		}
 	})
 	return packed
@@ -107,6 +114,10 @@ func (l *linear) mul(out, in []float32, T int) {
 	}
 	if l.packed != nil {
 		l.mulQ4_0x8(out, in, T)
+		return
+	}
+	if l.packedK != nil && T < 4 {
+		l.mulQ4_Kx8(out, in, T)
 		return
 	}
 	switch l.typ {
@@ -288,6 +299,38 @@ func (l *linear) mulQ4_0x8(out, in []float32, T int) {
 			for o := 8 * groups; o < l.rows; o++ {
 				out[t*l.rows+o] = matmul.DotQ4_0(l.data[o*l.rowBytes:(o+1)*l.rowBytes], a8, nb)
 			}
+		}
+	}
+}
+
+// mulQ4_Kx8 multiplies Q4_K weights a token at a time through their
+// interleaved copy, eight rows a call, rounded as llama.cpp's gemv; rows
+// past the last group of eight go through the one-row kernel.
+func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
+	nb := l.cols / 256
+	ab := nb * matmul.Q8_KBlock
+	aq := make([]byte, T*ab)
+	for t := 0; t < T; t++ {
+		matmul.QuantizeQ8_K(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
+	}
+	gb := nb * matmul.Q4_Kx8Block
+	groups := l.rows / 8
+	groupsOf := func(lo, hi int) {
+		for g := lo; g < hi; g++ {
+			w := l.packedK[g*gb : (g+1)*gb]
+			for t := 0; t < T; t++ {
+				matmul.DotQ4_Kx8(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
+			}
+		}
+	}
+	if T*l.rows*l.cols < 1<<15 {
+		groupsOf(0, groups)
+	} else {
+		parallel(groups, groupsOf)
+	}
+	for o := 8 * groups; o < l.rows; o++ {
+		for t := 0; t < T; t++ {
+			out[t*l.rows+o] = matmul.DotQ4_K(l.data[o*l.rowBytes:(o+1)*l.rowBytes], aq[t*ab:(t+1)*ab], nb, false)
 		}
 	}
 }
