@@ -208,6 +208,10 @@ func TestDotQ4_Kx8(t *testing.T) {
 		for row := 0; row < 8; row++ {
 			want := DotQ4_K(rows[row*stride:], a, nb, false)
 			assert.Equal(t, want, got[row], "nb=%d row %d vs DotQ4_K", nb, row)
+			// The Go fallbacks round as the kernels do, both ways.
+			for _, pairwise := range []bool{false, true} {
+				assert.Equal(t, DotQ4_K(rows[row*stride:], a, nb, pairwise), dotQ4_KGo(rows[row*stride:], a, nb, pairwise), "nb=%d row %d pairwise %v: Go Q4_K", nb, row, pairwise)
+			}
 			assert.InDelta(t, goGot[row], got[row], 1e-6*(1+math.Abs(float64(want))), "nb=%d row %d vs Go", nb, row)
 		}
 	}

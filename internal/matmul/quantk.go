@@ -119,23 +119,29 @@ func dotQ6_Kx4Go(out *[4]float32, w, a []byte, astride, nb int) {
 	kx4Go(out, w, a, astride, nb, dotQ6_KGo)
 }
 
-func dotQ4_KGo(w, a []byte, nb int, _ bool) float32 { return dotScaleMinKGo(w, a, nb, Q4_KBlock) }
+func dotQ4_KGo(w, a []byte, nb int, pairwise bool) float32 {
+	return dotScaleMinKGo(w, a, nb, Q4_KBlock, pairwise)
+}
 
-func dotQ5_KGo(w, a []byte, nb int, _ bool) float32 { return dotScaleMinKGo(w, a, nb, Q5_KBlock) }
+func dotQ5_KGo(w, a []byte, nb int, pairwise bool) float32 {
+	return dotScaleMinKGo(w, a, nb, Q5_KBlock, pairwise)
+}
 
 // dotScaleMinKGo is the dot product of nb Q4_K or Q5_K blocks (size
-// bytes each) with nb Q8_K blocks; it rounds once a block.
-func dotScaleMinKGo(w, a []byte, nb, size int) float32 {
+// bytes each) with nb Q8_K blocks, rounded as the AVX2 kernels round it:
+// the scaled sums and the min sums each fused into their own float sum
+// once a block, or once a pair of sub-blocks with pairwise.
+func dotScaleMinKGo(w, a []byte, nb, size int, pairwise bool) float32 {
 	fifth := size == Q5_KBlock
-	var sum float32
+	var acc, mins float32
 	for b := 0; b < nb; b++ {
 		wb, ab := w[b*size:(b+1)*size], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
 		da := f32At(ab)
 		scales, qs, q8 := wb[4:16], wb[size-128:size], ab[4:260]
-		var sumi, summ int32
+		var sumi, summ [4]int32 // per pair of sub-blocks
 		for j := 0; j < 8; j++ {
 			sc, m := scaleMinK4(j, scales)
-			summ += m * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
+			summ[j/2] += m * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
 			q := qs[j/2*32 : j/2*32+32]
 			shift := uint(j%2) * 4
 			var s int32
@@ -146,11 +152,22 @@ func dotScaleMinKGo(w, a []byte, nb, size int) float32 {
 				}
 				s += v * int32(int8(q8[j*32+l]))
 			}
-			sumi += sc * s
+			sumi[j/2] += sc * s
 		}
-		sum += h16(wb)*da*float32(sumi) - h16(wb[2:])*da*float32(summ)
+		d, dmin := h16(wb)*da, h16(wb[2:])*da
+		if pairwise {
+			for p := range 4 {
+				mins = fma32(float32(summ[p]), dmin, mins)
+			}
+			for p := range 4 {
+				acc = fma32(float32(sumi[p]), d, acc)
+			}
+			continue
+		}
+		mins = fma32(float32(summ[0]+summ[1]+summ[2]+summ[3]), dmin, mins)
+		acc = fma32(float32(sumi[0]+sumi[1]+sumi[2]+sumi[3]), d, acc)
 	}
-	return sum
+	return acc - mins
 }
 
 // DotQ6_K is the dot product of nb Q6_K weight blocks with nb Q8_K
