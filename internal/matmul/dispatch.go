@@ -25,5 +25,5 @@ func UseGeneric() {
 	dotQ4_K, dotQ4_Kx4, dotQ6_K, dotQ6_Kx4 = dotQ4_KGo, dotQ4_Kx4Go, dotQ6_KGo, dotQ6_Kx4Go
 	dotQ5_K, dotQ5_Kx4 = dotQ5_KGo, dotQ5_Kx4Go
 	dotQ4_0x8, dotQ4_0x8x4, quantizeQ8_0S, dotQ8_0T4 = dotQ4_0x8Go, dotQ4_0x8x4Go, quantizeQ8_0SGo, dotQ8_0T4Go
-	quantizeQ8_0, dotQ4_Kx8 = quantizeQ8_0Go, dotQ4_Kx8Go
+	quantizeQ8_0, dotQ4_Kx8, dotQ4_Kx8x4 = quantizeQ8_0Go, dotQ4_Kx8Go, dotQ4_Kx8x4Go
 }

@@ -65,19 +65,48 @@ func DotQ4_Kx8(out []float32, w, a []byte, nb int) {
 	dotQ4_Kx8(out, w, a, nb)
 }
 
-var dotQ4_Kx8 = dotQ4_Kx8Go
+// DotQ4_Kx8x4 is DotQ4_Kx8 for four activation rows (at a, a+astride,
+// ...), rounded as DotQ4_K with pairwise (llama.cpp's gemm): row r
+// against token t goes to out[t·ostride+r]. Each chunk of nibbles is
+// unpacked once for the four.
+func DotQ4_Kx8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
+	_ = out[3*ostride+7]
+	if nb <= 0 {
+		for t := 0; t < 4; t++ {
+			clear(out[t*ostride : t*ostride+8])
+		}
+		return
+	}
+	_, _ = w[nb*Q4_Kx8Block-1], a[3*astride+nb*Q8_KBlock-1]
+	dotQ4_Kx8x4(out, ostride, w, a, astride, nb)
+}
 
-func dotQ4_Kx8Go(out []float32, w, a []byte, nb int) {
+var (
+	dotQ4_Kx8   = dotQ4_Kx8Go
+	dotQ4_Kx8x4 = dotQ4_Kx8x4Go
+)
+
+func dotQ4_Kx8x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
+	for t := 0; t < 4; t++ {
+		q4Kx8Go(out[t*ostride:], w, a[t*astride:], nb, true)
+	}
+}
+
+func dotQ4_Kx8Go(out []float32, w, a []byte, nb int) { q4Kx8Go(out, w, a, nb, false) }
+
+// q4Kx8Go is the Q4_Kx8 dot product in Go, rounded once a super-block, or
+// once a pair of sub-blocks with pairwise.
+func q4Kx8Go(out []float32, w, a []byte, nb int, pairwise bool) {
 	var acc, mins [8]float32
 	for b := 0; b < nb; b++ {
 		wb, ab := w[b*Q4_Kx8Block:(b+1)*Q4_Kx8Block], a[b*Q8_KBlock:(b+1)*Q8_KBlock]
 		da := f32At(ab)
 		q8 := ab[4:260]
 		for r := 0; r < 8; r++ {
-			var sumi, summ int32
+			var sumi, summ [4]int32
 			for j := 0; j < 8; j++ {
 				p := j / 2
-				summ += int32(wb[160+16*p+2*r+j%2]) * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
+				summ[p] += int32(wb[160+16*p+2*r+j%2]) * (bsum(ab, 2*j) + bsum(ab, 2*j+1))
 				var s int32
 				for c := 0; c < 8; c++ {
 					for k := 0; k < 4; k++ {
@@ -89,12 +118,19 @@ func dotQ4_Kx8Go(out []float32, w, a []byte, nb int) {
 						s += v * int32(int8(q8[j*32+4*c+k]))
 					}
 				}
-				sumi += int32(wb[32+16*j+2*r]) * s
+				sumi[p] += int32(wb[32+16*j+2*r]) * s
 			}
 			d := half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:])) * da
 			dmin := half.ToFloat(binary.LittleEndian.Uint16(wb[16+2*r:])) * da
-			acc[r] = fma32(float32(sumi), d, acc[r])
-			mins[r] = fma32(float32(summ), dmin, mins[r])
+			if pairwise {
+				for p := range 4 {
+					mins[r] = fma32(float32(summ[p]), dmin, mins[r])
+					acc[r] = fma32(float32(sumi[p]), d, acc[r])
+				}
+				continue
+			}
+			acc[r] = fma32(float32(sumi[0]+sumi[1]+sumi[2]+sumi[3]), d, acc[r])
+			mins[r] = fma32(float32(summ[0]+summ[1]+summ[2]+summ[3]), dmin, mins[r])
 		}
 	}
 	for r := range out[:8] {

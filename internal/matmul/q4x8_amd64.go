@@ -22,6 +22,9 @@ func dotQ8_0T4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
 //go:noescape
 func dotQ4_Kx8AVX2(out *float32, w, a *byte, nb int)
 
+//go:noescape
+func dotQ4_Kx8x4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
+
 func init() {
 	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() || !hasF16C() {
 		return
@@ -33,6 +36,9 @@ func init() {
 		dotQ8_0T4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
 	}
 	dotQ4_Kx8 = func(out []float32, w, a []byte, nb int) { dotQ4_Kx8AVX2(&out[0], &w[0], &a[0], nb) }
+	dotQ4_Kx8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ4_Kx8x4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
 	dotQ4_0x8 = func(out []float32, w, a []byte, nb int) { dotQ4_0x8AVX2(&out[0], &w[0], &a[0], nb) }
 	dotQ4_0x8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
 		dotQ4_0x8x4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)

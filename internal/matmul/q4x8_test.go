@@ -217,6 +217,55 @@ func TestDotQ4_Kx8(t *testing.T) {
 	}
 }
 
+// The four-token interleaved Q4_K kernel gives each row and token what the
+// one-row kernel gives in prompt (gemm) rounding.
+func TestDotQ4_Kx8x4(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, nb := range []int{1, 3, 8} {
+		stride := nb * Q4_KBlock
+		rows := randomKBlocks(r, Q4_KBlock, 8*nb)
+		x := make([]float32, 4*nb*256)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		ab := nb * Q8_KBlock
+		a := make([]byte, 4*ab)
+		QuantizeQ8_K(a, x)
+		packed := make([]byte, nb*Q4_Kx8Block)
+		RepackQ4_Kx8(packed, rows, stride, nb)
+		const ostride = 9
+		got, goGot := make([]float32, 3*ostride+8), make([]float32, 3*ostride+8)
+		DotQ4_Kx8x4(got, ostride, packed, a, ab, nb)
+		dotQ4_Kx8x4Go(goGot, ostride, packed, a, ab, nb)
+		for tok := 0; tok < 4; tok++ {
+			for row := 0; row < 8; row++ {
+				want := DotQ4_K(rows[row*stride:], a[tok*ab:], nb, true)
+				assert.Equal(t, want, got[tok*ostride+row], "nb=%d token %d row %d vs DotQ4_K", nb, tok, row)
+				assert.Equal(t, want, goGot[tok*ostride+row], "nb=%d token %d row %d: Go", nb, tok, row)
+			}
+		}
+	}
+}
+
+func BenchmarkDotQ4_Kx8x4(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 8
+	rows := randomKBlocks(r, Q4_KBlock, 8*nb)
+	x := make([]float32, 4*nb*256)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	a := make([]byte, 4*nb*Q8_KBlock)
+	QuantizeQ8_K(a, x)
+	packed := make([]byte, nb*Q4_Kx8Block)
+	RepackQ4_Kx8(packed, rows, nb*Q4_KBlock, nb)
+	out := make([]float32, 32)
+	b.SetBytes(nb * Q4_Kx8Block)
+	for b.Loop() {
+		DotQ4_Kx8x4(out, 8, packed, a, nb*Q8_KBlock, nb)
+	}
+}
+
 func BenchmarkDotQ4_Kx8(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const nb = 8 // a 2048-wide row

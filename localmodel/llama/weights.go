@@ -30,8 +30,7 @@ type linear struct {
 	// the remaining rows.
 	packed []byte
 	// packedK holds Q4_K weights' first rows/8·8 rows interleaved eight
-	// at a time (matmul.RepackQ4_Kx8) for decode; prompts (four tokens
-	// or more) run the file's rows through the four-token kernel.
+	// at a time (matmul.RepackQ4_Kx8).
 	packedK []byte
 }
 
@@ -116,7 +115,7 @@ func (l *linear) mul(out, in []float32, T int) {
 		l.mulQ4_0x8(out, in, T)
 		return
 	}
-	if l.packedK != nil && T < 4 {
+	if l.packedK != nil {
 		l.mulQ4_Kx8(out, in, T)
 		return
 	}
@@ -303,9 +302,11 @@ func (l *linear) mulQ4_0x8(out, in []float32, T int) {
 	}
 }
 
-// mulQ4_Kx8 multiplies Q4_K weights a token at a time through their
-// interleaved copy, eight rows a call, rounded as llama.cpp's gemv; rows
-// past the last group of eight go through the one-row kernel.
+// mulQ4_Kx8 multiplies Q4_K weights through their interleaved copy,
+// eight rows a call: four tokens at a time rounded as llama.cpp's gemm,
+// the tokens left over one at a time as its gemv (as llama.cpp splits a
+// batch). Rows past the last group of eight go through the one-row
+// kernel, rounded the same way.
 func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	nb := l.cols / 256
 	ab := nb * matmul.Q8_KBlock
@@ -315,10 +316,14 @@ func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	}
 	gb := nb * matmul.Q4_Kx8Block
 	groups := l.rows / 8
+	t4 := T &^ 3
 	groupsOf := func(lo, hi int) {
 		for g := lo; g < hi; g++ {
 			w := l.packedK[g*gb : (g+1)*gb]
-			for t := 0; t < T; t++ {
+			for t := 0; t < t4; t += 4 {
+				matmul.DotQ4_Kx8x4(out[t*l.rows+8*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
+			}
+			for t := t4; t < T; t++ {
 				matmul.DotQ4_Kx8(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
 			}
 		}
@@ -330,7 +335,7 @@ func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	}
 	for o := 8 * groups; o < l.rows; o++ {
 		for t := 0; t < T; t++ {
-			out[t*l.rows+o] = matmul.DotQ4_K(l.data[o*l.rowBytes:(o+1)*l.rowBytes], aq[t*ab:(t+1)*ab], nb, false)
+			out[t*l.rows+o] = matmul.DotQ4_K(l.data[o*l.rowBytes:(o+1)*l.rowBytes], aq[t*ab:(t+1)*ab], nb, t < t4)
 		}
 	}
 }
