@@ -20,12 +20,6 @@ func dotQ8_0AVX2(w, a *byte, nb int) float32
 func dotQ4_0AVX2(w, a *byte, nb int) float32
 
 //go:noescape
-func dotQ8_0x4AVX2(out *[4]float32, w *byte, stride int, a *byte, nb int)
-
-//go:noescape
-func dotQ4_0x4AVX2(out *[4]float32, w *byte, stride int, a *byte, nb int)
-
-//go:noescape
 func dot1x4AVX2(s *[4]float32, x, w0, w1, w2, w3 *float32, n int)
 
 // hasAVX2FMA reports AVX2 and FMA support, with the OS saving YMM state.
@@ -72,12 +66,6 @@ func init() {
 				return 0
 			}
 			return dotQ4_0AVX2(&w[0], &a[0], nb)
-		}
-		dotQ8_0x4 = func(out *[4]float32, w []byte, stride int, a []byte, nb int) {
-			dotQ8_0x4AVX2(out, &w[0], stride, &a[0], nb)
-		}
-		dotQ4_0x4 = func(out *[4]float32, w []byte, stride int, a []byte, nb int) {
-			dotQ4_0x4AVX2(out, &w[0], stride, &a[0], nb)
 		}
 		dotQ4_K = func(w, a []byte, nb int, pairwise bool) float32 {
 			if nb == 0 {

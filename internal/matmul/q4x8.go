@@ -99,41 +99,7 @@ func DotQ4_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
 	dotQ4_0x8x4(out, ostride, w, a, astride, nb)
 }
 
-// DotQ8_0T4 computes the dot products of one Q8_0 weight row (nb blocks)
-// with four rows of Q8_0S activation blocks (at a, a+astride, ...) into
-// out[0], out[ostride], out[2·ostride], out[3·ostride]. Each weight block
-// is read once for the four, and each sum rounds as DotQ8_0's does.
-func DotQ8_0T4(out []float32, ostride int, w, a []byte, astride, nb int) {
-	_ = out[3*ostride]
-	if nb <= 0 {
-		for t := 0; t < 4; t++ {
-			out[t*ostride] = 0
-		}
-		return
-	}
-	_, _ = w[nb*Q8_0Block-1], a[3*astride+nb*Q8_0SBlock-1]
-	dotQ8_0T4(out, ostride, w, a, astride, nb)
-}
-
-func dotQ8_0T4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
-	var blk [Q8_0Block]byte
-	for t := 0; t < 4; t++ {
-		var sum float32
-		for b := 0; b < nb; b++ {
-			wb, ab := w[b*Q8_0Block:(b+1)*Q8_0Block], a[t*astride+b*Q8_0SBlock:]
-			copy(blk[2:], ab[8:Q8_0SBlock])
-			var s int32
-			for i := 2; i < Q8_0Block; i++ {
-				s += int32(int8(wb[i])) * int32(int8(blk[i]))
-			}
-			sum += float32(s) * (h16(wb) * math.Float32frombits(binary.LittleEndian.Uint32(ab)))
-		}
-		out[t*ostride] = sum
-	}
-}
-
 var (
-	dotQ8_0T4     = dotQ8_0T4Go
 	quantizeQ8_0S = quantizeQ8_0SGo
 	dotQ4_0x8     = dotQ4_0x8Go
 	dotQ4_0x8x4   = dotQ4_0x8x4Go

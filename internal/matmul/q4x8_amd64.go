@@ -17,13 +17,16 @@ func quantizeQ8_0SAVX2(dst *byte, x *float32, nb int)
 func quantizeQ8_0AVX2(dst *byte, x *float32, nb int)
 
 //go:noescape
-func dotQ8_0T4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
-
-//go:noescape
 func dotQ4_Kx8AVX2(out *float32, w, a *byte, nb int)
 
 //go:noescape
 func dotQ4_Kx8x4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
+
+//go:noescape
+func dotQ8_0x8AVX2(out *float32, w, a *byte, nb int)
+
+//go:noescape
+func dotQ8_0x8x4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
 
 func init() {
 	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() || !hasF16C() {
@@ -32,12 +35,13 @@ func init() {
 	// The callers check nb > 0 and the slice bounds.
 	quantizeQ8_0S = func(dst []byte, x []float32, nb int) { quantizeQ8_0SAVX2(&dst[0], &x[0], nb) }
 	quantizeQ8_0 = func(dst []byte, x []float32, nb int) { quantizeQ8_0AVX2(&dst[0], &x[0], nb) }
-	dotQ8_0T4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
-		dotQ8_0T4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
-	}
 	dotQ4_Kx8 = func(out []float32, w, a []byte, nb int) { dotQ4_Kx8AVX2(&out[0], &w[0], &a[0], nb) }
 	dotQ4_Kx8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
 		dotQ4_Kx8x4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
+	dotQ8_0x8 = func(out []float32, w, a []byte, nb int) { dotQ8_0x8AVX2(&out[0], &w[0], &a[0], nb) }
+	dotQ8_0x8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ8_0x8x4AVX2(&out[0], ostride, &w[0], &a[0], astride, nb)
 	}
 	dotQ4_0x8 = func(out []float32, w, a []byte, nb int) { dotQ4_0x8AVX2(&out[0], &w[0], &a[0], nb) }
 	dotQ4_0x8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {

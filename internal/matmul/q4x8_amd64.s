@@ -290,82 +290,6 @@ q8next:
 	VZEROUPPER
 	RET
 
-// Q8T4TOKEN(BASE, ACC): ACC += float(Σ w·a of the Q8_0S block at BASE) ·
-// (Y13·da), with Y11 = |w|, Y10 = w (Y12, Y14 scratch).
-#define Q8T4TOKEN(BASE, ACC) \
-	VMOVDQU 8(BASE), Y12 \
-	VPSIGNB Y10, Y12, Y12 \
-	VPMADDUBSW Y12, Y11, Y12 \
-	VPMADDWD q4x8ones<>(SB), Y12, Y12 \
-	VCVTDQ2PS Y12, Y12 \
-	VBROADCASTSS (BASE), Y14 \
-	VMULPS Y13, Y14, Y14 \
-	VFMADD231PS Y14, Y12, ACC
-
-// func dotQ8_0T4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
-// One Q8_0 weight row against four Q8_0S activation rows (DI, R8, R9,
-// R10): each weight block is loaded and made absolute once for the four.
-// Each token's sum is kept in eight lanes and added up at the end, as
-// ggml's vec_dot_q8_0_q8_0 does for one. Registers: Y0-Y3 sums, Y10 w,
-// Y11 |w|, Y13 dw.
-TEXT ·dotQ8_0T4AVX2(SB), NOSPLIT, $0-48
-	MOVQ w+16(FP), SI
-	MOVQ a+24(FP), DI
-	MOVQ astride+32(FP), DX
-	MOVQ nb+40(FP), CX
-	LEAQ (DI)(DX*1), R8
-	LEAQ (R8)(DX*1), R9
-	LEAQ (R9)(DX*1), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-q8t4loop:
-	MOVWLZX (SI), AX
-	VMOVD AX, X13
-	VCVTPH2PS X13, X13
-	VBROADCASTSS X13, Y13
-	VMOVDQU 2(SI), Y10
-	VPSIGNB Y10, Y10, Y11
-	Q8T4TOKEN(DI, Y0)
-	Q8T4TOKEN(R8, Y1)
-	Q8T4TOKEN(R9, Y2)
-	Q8T4TOKEN(R10, Y3)
-	ADDQ $34, SI
-	ADDQ $40, DI
-	ADDQ $40, R8
-	ADDQ $40, R9
-	ADDQ $40, R10
-	DECQ CX
-	JNZ q8t4loop
-	MOVQ out+0(FP), DI
-	MOVQ ostride+8(FP), DX
-	SHLQ $2, DX
-	VEXTRACTF128 $1, Y0, X4
-	VADDPS X4, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	MOVSS X0, (DI)
-	ADDQ DX, DI
-	VEXTRACTF128 $1, Y1, X4
-	VADDPS X4, X1, X1
-	VHADDPS X1, X1, X1
-	VHADDPS X1, X1, X1
-	MOVSS X1, (DI)
-	ADDQ DX, DI
-	VEXTRACTF128 $1, Y2, X4
-	VADDPS X4, X2, X2
-	VHADDPS X2, X2, X2
-	VHADDPS X2, X2, X2
-	MOVSS X2, (DI)
-	ADDQ DX, DI
-	VEXTRACTF128 $1, Y3, X4
-	VADDPS X4, X3, X3
-	VHADDPS X3, X3, X3
-	VHADDPS X3, X3, X3
-	MOVSS X3, (DI)
-	VZEROUPPER
-	RET
 
 // Q4_Kx8 decode kernel (see q4kx8.go): eight interleaved Q4_K rows, one
 // row per 32-bit lane.
@@ -1706,5 +1630,162 @@ q4kx8x4loop:
 	VMOVUPS 96(SP), Y0
 	VSUBPS 224(SP), Y0, Y0
 	VMOVUPS Y0, (DI)
+	VZEROUPPER
+	RET
+
+// Q8_0x8 kernels (see q8x8.go): eight interleaved Q8_0 rows, one row per
+// 32-bit lane, with ggml's sign trick (|w| times a·sign(w) in VPMADDUBSW).
+
+// Q8X8TOK(AOFF, BASE, ACC): ACC (int32) += |w| (Y1) · the four activations
+// at AOFF(BASE) signed by w (Y0) (Y2 scratch).
+#define Q8X8TOK(AOFF, BASE, ACC) \
+	VPBROADCASTD AOFF(BASE), Y2 \
+	VPSIGNB Y0, Y2, Y2 \
+	VPMADDUBSW Y2, Y1, Y2 \
+	VPMADDWD q4x8ones<>(SB), Y2, Y2 \
+	VPADDD Y2, ACC, ACC
+
+// Q8X8FIN(BASE, ACC, SUM): SUM += float(ACC) · (Y12·da of BASE) (Y13
+// scratch).
+#define Q8X8FIN(BASE, ACC, SUM) \
+	VCVTDQ2PS ACC, ACC \
+	VBROADCASTSS (BASE), Y13 \
+	VMULPS Y13, Y12, Y13 \
+	VFMADD231PS Y13, ACC, SUM
+
+// func dotQ8_0x8AVX2(out *float32, w, a *byte, nb int)
+TEXT ·dotQ8_0x8AVX2(SB), NOSPLIT, $0-32
+	MOVQ w+8(FP), SI
+	MOVQ a+16(FP), DI
+	MOVQ nb+24(FP), CX
+	VXORPS Y8, Y8, Y8
+q8x8loop:
+	VCVTPH2PS (SI), Y12
+	VPXOR Y4, Y4, Y4
+	VMOVDQU 16(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(8, DI, Y4)
+	VMOVDQU 48(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(12, DI, Y4)
+	VMOVDQU 80(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(16, DI, Y4)
+	VMOVDQU 112(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(20, DI, Y4)
+	VMOVDQU 144(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(24, DI, Y4)
+	VMOVDQU 176(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(28, DI, Y4)
+	VMOVDQU 208(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(32, DI, Y4)
+	VMOVDQU 240(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(36, DI, Y4)
+	Q8X8FIN(DI, Y4, Y8)
+	ADDQ $272, SI
+	ADDQ $40, DI
+	DECQ CX
+	JNZ q8x8loop
+	MOVQ out+0(FP), DI
+	VMOVUPS Y8, (DI)
+	VZEROUPPER
+	RET
+
+// func dotQ8_0x8x4AVX2(out *float32, ostride int, w, a *byte, astride, nb int)
+// Four activation rows at DI, R8, R9, R10: each chunk of weights is
+// loaded and made absolute once for the four. Registers: Y4-Y7 the
+// tokens' int32 sums of a block, Y8-Y11 their float sums.
+TEXT ·dotQ8_0x8x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+16(FP), SI
+	MOVQ a+24(FP), DI
+	MOVQ astride+32(FP), DX
+	MOVQ nb+40(FP), CX
+	LEAQ (DI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+q8x8x4loop:
+	VCVTPH2PS (SI), Y12
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VMOVDQU 16(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(8, DI, Y4)
+	Q8X8TOK(8, R8, Y5)
+	Q8X8TOK(8, R9, Y6)
+	Q8X8TOK(8, R10, Y7)
+	VMOVDQU 48(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(12, DI, Y4)
+	Q8X8TOK(12, R8, Y5)
+	Q8X8TOK(12, R9, Y6)
+	Q8X8TOK(12, R10, Y7)
+	VMOVDQU 80(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(16, DI, Y4)
+	Q8X8TOK(16, R8, Y5)
+	Q8X8TOK(16, R9, Y6)
+	Q8X8TOK(16, R10, Y7)
+	VMOVDQU 112(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(20, DI, Y4)
+	Q8X8TOK(20, R8, Y5)
+	Q8X8TOK(20, R9, Y6)
+	Q8X8TOK(20, R10, Y7)
+	VMOVDQU 144(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(24, DI, Y4)
+	Q8X8TOK(24, R8, Y5)
+	Q8X8TOK(24, R9, Y6)
+	Q8X8TOK(24, R10, Y7)
+	VMOVDQU 176(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(28, DI, Y4)
+	Q8X8TOK(28, R8, Y5)
+	Q8X8TOK(28, R9, Y6)
+	Q8X8TOK(28, R10, Y7)
+	VMOVDQU 208(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(32, DI, Y4)
+	Q8X8TOK(32, R8, Y5)
+	Q8X8TOK(32, R9, Y6)
+	Q8X8TOK(32, R10, Y7)
+	VMOVDQU 240(SI), Y0
+	VPSIGNB Y0, Y0, Y1
+	Q8X8TOK(36, DI, Y4)
+	Q8X8TOK(36, R8, Y5)
+	Q8X8TOK(36, R9, Y6)
+	Q8X8TOK(36, R10, Y7)
+	Q8X8FIN(DI, Y4, Y8)
+	Q8X8FIN(R8, Y5, Y9)
+	Q8X8FIN(R9, Y6, Y10)
+	Q8X8FIN(R10, Y7, Y11)
+	ADDQ $272, SI
+	ADDQ $40, DI
+	ADDQ $40, R8
+	ADDQ $40, R9
+	ADDQ $40, R10
+	DECQ CX
+	JNZ q8x8x4loop
+	MOVQ out+0(FP), DI
+	MOVQ ostride+8(FP), DX
+	SHLQ $2, DX
+	VMOVUPS Y8, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y9, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y10, (DI)
+	ADDQ DX, DI
+	VMOVUPS Y11, (DI)
 	VZEROUPPER
 	RET

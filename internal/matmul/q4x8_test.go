@@ -144,48 +144,6 @@ func BenchmarkQuantizeQ8_0S(b *testing.B) {
 	}
 }
 
-// The four-token Q8_0 kernel gives each token what the one-row kernel
-// gives it, bit for bit (the same per-lane sums and final reduction).
-func TestDotQ8_0T4(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	for _, nb := range []int{1, 3, 28, 152} {
-		w := randomBlocks(r, Q8_0Block, nb)
-		x := make([]float32, 4*nb*32)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
-		a8, aS := make([]byte, 4*nb*Q8_0Block), make([]byte, 4*nb*Q8_0SBlock)
-		QuantizeQ8_0(a8, x)
-		QuantizeQ8_0S(aS, x)
-		const ostride = 5
-		got, goGot := make([]float32, 3*ostride+1), make([]float32, 3*ostride+1)
-		DotQ8_0T4(got, ostride, w, aS, nb*Q8_0SBlock, nb)
-		dotQ8_0T4Go(goGot, ostride, w, aS, nb*Q8_0SBlock, nb)
-		for tok := 0; tok < 4; tok++ {
-			want := DotQ8_0(w, a8[tok*nb*Q8_0Block:], nb)
-			assert.Equal(t, want, got[tok*ostride], "nb=%d token %d", nb, tok)
-			assert.InDelta(t, goGot[tok*ostride], got[tok*ostride], 1e-5*(1+math.Abs(float64(want))), "nb=%d token %d: Go", nb, tok)
-		}
-	}
-}
-
-func BenchmarkDotQ8_0T4(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	const nb = 28
-	w := randomBlocks(r, Q8_0Block, nb)
-	x := make([]float32, 4*nb*32)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	aS := make([]byte, 4*nb*Q8_0SBlock)
-	QuantizeQ8_0S(aS, x)
-	out := make([]float32, 4)
-	b.SetBytes(nb * Q8_0Block)
-	for b.Loop() {
-		DotQ8_0T4(out, 1, w, aS, nb*Q8_0SBlock, nb)
-	}
-}
-
 // The interleaved Q4_K kernel gives each row what the one-row kernel gives
 // it in decode (gemv) rounding, and the running kernel what the Go one
 // gives.
@@ -283,4 +241,69 @@ func BenchmarkDotQ4_Kx8(b *testing.B) {
 	for b.Loop() {
 		DotQ4_Kx8(out, packed, a, nb)
 	}
+}
+
+// The interleaved Q8_0 kernels: the exact integer sums of DotQ8_0 scaled
+// in block order (so within float rounding of it), the running kernel as
+// the Go one, and four tokens as one bit for bit.
+func TestDotQ8_0x8(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, nb := range []int{1, 5, 28} {
+		stride := (nb + 1) * Q8_0Block
+		rows := randomBlocks(r, Q8_0Block, 8*(nb+1))
+		for i := 0; i < 8*(nb+1); i += 7 {
+			rows[i*Q8_0Block+2+i%32] = 0x80 // -128: files may hold it
+		}
+		x := make([]float32, 4*nb*32)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		a8, aS := make([]byte, 4*nb*Q8_0Block), make([]byte, 4*nb*Q8_0SBlock)
+		QuantizeQ8_0(a8, x)
+		QuantizeQ8_0S(aS, x)
+		packed := make([]byte, nb*Q8_0x8Block)
+		RepackQ8_0x8(packed, rows, stride, nb)
+		const ostride = 10
+		four := make([]float32, 3*ostride+8)
+		DotQ8_0x8x4(four, ostride, packed, aS, nb*Q8_0SBlock, nb)
+		one, goOne := make([]float32, 8), make([]float32, 8)
+		for tok := 0; tok < 4; tok++ {
+			as := aS[tok*nb*Q8_0SBlock:]
+			DotQ8_0x8(one, packed, as, nb)
+			dotQ8_0x8Go(goOne, packed, as, nb)
+			for row := 0; row < 8; row++ {
+				want := DotQ8_0(rows[row*stride:], a8[tok*nb*Q8_0Block:], nb)
+				assert.InDelta(t, want, one[row], 1e-5*(1+math.Abs(float64(want))), "nb=%d token %d row %d", nb, tok, row)
+				assert.InDelta(t, goOne[row], one[row], 1e-6*(1+math.Abs(float64(want))), "nb=%d token %d row %d: Go", nb, tok, row)
+				assert.Equal(t, one[row], four[tok*ostride+row], "nb=%d token %d row %d: four vs one", nb, tok, row)
+			}
+		}
+	}
+}
+
+func BenchmarkDotQ8_0x8(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 28
+	rows := randomBlocks(r, Q8_0Block, 8*nb)
+	x := make([]float32, 4*nb*32)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	aS := make([]byte, 4*nb*Q8_0SBlock)
+	QuantizeQ8_0S(aS, x)
+	packed := make([]byte, nb*Q8_0x8Block)
+	RepackQ8_0x8(packed, rows, nb*Q8_0Block, nb)
+	out := make([]float32, 32)
+	b.Run("one", func(b *testing.B) {
+		b.SetBytes(nb * Q8_0x8Block)
+		for b.Loop() {
+			DotQ8_0x8(out, packed, aS, nb)
+		}
+	})
+	b.Run("four", func(b *testing.B) {
+		b.SetBytes(nb * Q8_0x8Block)
+		for b.Loop() {
+			DotQ8_0x8x4(out, 8, packed, aS, nb*Q8_0SBlock, nb)
+		}
+	})
 }

@@ -72,46 +72,10 @@ func DotQ4_0(w, a []byte, nb int) float32 {
 	return dotQ4_0(w, a, nb)
 }
 
-// DotQ8_0x4 computes the dot products of four Q8_0 weight rows (at w,
-// w+stride, w+2·stride, w+3·stride bytes) with one row of nb Q8_0
-// activation blocks.
-func DotQ8_0x4(out *[4]float32, w []byte, stride int, a []byte, nb int) {
-	if nb <= 0 {
-		*out = [4]float32{}
-		return
-	}
-	_, _ = w[3*stride+nb*Q8_0Block-1], a[nb*Q8_0Block-1]
-	dotQ8_0x4(out, w, stride, a, nb)
-}
-
-// DotQ4_0x4 is DotQ8_0x4 for Q4_0 weight rows.
-func DotQ4_0x4(out *[4]float32, w []byte, stride int, a []byte, nb int) {
-	if nb <= 0 {
-		*out = [4]float32{}
-		return
-	}
-	_, _ = w[3*stride+nb*Q4_0Block-1], a[nb*Q8_0Block-1]
-	dotQ4_0x4(out, w, stride, a, nb)
-}
-
 var (
-	dotQ8_0   = dotQ8_0Go
-	dotQ4_0   = dotQ4_0Go
-	dotQ8_0x4 = dotQ8_0x4Go
-	dotQ4_0x4 = dotQ4_0x4Go
+	dotQ8_0 = dotQ8_0Go
+	dotQ4_0 = dotQ4_0Go
 )
-
-func dotQ8_0x4Go(out *[4]float32, w []byte, stride int, a []byte, nb int) {
-	for r := range out {
-		out[r] = dotQ8_0Go(w[r*stride:], a, nb)
-	}
-}
-
-func dotQ4_0x4Go(out *[4]float32, w []byte, stride int, a []byte, nb int) {
-	for r := range out {
-		out[r] = dotQ4_0Go(w[r*stride:], a, nb)
-	}
-}
 
 func dotQ8_0Go(w, a []byte, nb int) float32 {
 	var sum float32

@@ -89,35 +89,6 @@ func TestQuantizedDots(t *testing.T) {
 	}
 }
 
-func TestQuantizedDotsX4(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, nb := range []int{1, 3, 28} {
-		x := make([]float32, nb*32)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
-		a := make([]byte, nb*Q8_0Block)
-		QuantizeQ8_0(a, x)
-		for _, q4 := range []bool{false, true} {
-			size, one, four := Q8_0Block, DotQ8_0, DotQ8_0x4
-			if q4 {
-				size, one, four = Q4_0Block, DotQ4_0, DotQ4_0x4
-			}
-			stride := nb*size + 5 // rows need not be adjacent
-			w := make([]byte, 4*stride)
-			for k := 0; k < 4; k++ {
-				copy(w[k*stride:], randomBlocks(r, size, nb))
-			}
-			var out [4]float32
-			four(&out, w, stride, a, nb)
-			for k := 0; k < 4; k++ {
-				want := one(w[k*stride:], a, nb)
-				assert.InDelta(t, want, out[k], 1e-5*math.Abs(float64(want))+1e-6, "q4=%v nb=%d row %d", q4, nb, k)
-			}
-		}
-	}
-}
-
 func TestQuantizeQ8_0(t *testing.T) {
 	x := make([]float32, 64)
 	for i := range x {
@@ -151,17 +122,6 @@ func BenchmarkDotQ4_0(b *testing.B) {
 	b.SetBytes(nb * Q4_0Block)
 	for b.Loop() {
 		DotQ4_0(w, a, nb)
-	}
-}
-
-func BenchmarkDotQ8_0x4(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	const nb = 28
-	w, a := randomBlocks(r, Q8_0Block, 4*nb), randomBlocks(r, Q8_0Block, nb)
-	b.SetBytes(4 * nb * Q8_0Block)
-	var out [4]float32
-	for b.Loop() {
-		DotQ8_0x4(&out, w, nb*Q8_0Block, a, nb)
 	}
 }
 

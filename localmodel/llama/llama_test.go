@@ -245,15 +245,15 @@ func TestGenerateThroughRuntime(t *testing.T) {
 }
 
 // A batch of sequences (one token each, and one feeding three) gets the
-// logits each gets alone: bit for bit in Q4_0, whose four-token kernel
-// equals its one-token kernel; the arg-max in every type.
+// logits each gets alone: bit for bit in Q4_0 and Q8_0, whose four-token
+// kernels equal their one-token kernels; the arg-max in every type.
 func TestForwardBatchMatchesForward(t *testing.T) {
 	for _, typ := range []gguf.Type{gguf.F32, gguf.Q4_0, gguf.Q8_0, gguf.Q4_K} {
 		t.Run(typ.String(), func(t *testing.T) {
 			m := load(t, writeModel(t, small("qwen3"), typ, true))
 			tol := 1e-4
 			switch typ {
-			case gguf.Q4_0:
+			case gguf.Q4_0, gguf.Q8_0:
 				tol = 0
 			case gguf.Q4_K:
 				// As in llama.cpp, rows in groups of four round as its

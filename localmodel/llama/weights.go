@@ -23,11 +23,11 @@ type linear struct {
 	data       []byte
 	f32        []float32 // set for aligned F32 data
 	rowBytes   int
-	// packed holds Q4_0 weights' first rows/8·8 rows interleaved eight at
-	// a time (matmul.RepackQ4_0x8), made at load: decode and prompts then
-	// run llama.cpp's repacked kernels' arithmetic at several times the
-	// speed of one row at a time. The file's rows stay for lookups and
-	// the remaining rows.
+	// packed holds Q4_0 or Q8_0 weights' first rows/8·8 rows interleaved
+	// eight at a time (matmul.RepackQ4_0x8, RepackQ8_0x8), made at load:
+	// decode and prompts then run llama.cpp's repacked kernels'
+	// arithmetic at several times the speed of one row at a time. The
+	// file's rows stay for lookups and the remaining rows.
 	packed []byte
 	// packedK holds Q4_K weights' first rows/8·8 rows interleaved eight
 	// at a time (matmul.RepackQ4_Kx8).
@@ -51,6 +51,9 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 	}
 	if t.Type == gguf.Q4_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
 		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q4_0x8Block, matmul.RepackQ4_0x8)
+	}
+	if t.Type == gguf.Q8_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
+		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q8_0x8Block, matmul.RepackQ8_0x8)
 	}
 	if t.Type == gguf.Q4_K && rows >= 8 && l.cols%256 == 0 && len(data) >= rows*l.rowBytes {
 		l.packedK = repack(data, rows/8, l.rowBytes, l.cols/256, matmul.Q4_Kx8Block, matmul.RepackQ4_Kx8)
@@ -112,7 +115,11 @@ func (l *linear) mul(out, in []float32, T int) {
 		return
 	}
 	if l.packed != nil {
-		l.mulQ4_0x8(out, in, T)
+		k := q4_0x8
+		if l.typ == gguf.Q8_0 {
+			k = q8_0x8
+		}
+		l.mulInterleaved(k, out, in, T)
 		return
 	}
 	if l.packedK != nil {
@@ -168,13 +175,12 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	// K-quants Q8_K (256 a block), the others Q8_0.
 	ablock, quantize := matmul.Q8_0Block, matmul.QuantizeQ8_0
 	var dot func(w, a []byte, nb int) float32
-	var dot4 func(out *[4]float32, w []byte, stride int, a []byte, nb int)
 	var dotT4 func(out *[4]float32, w, a []byte, astride, nb int)
 	switch l.typ {
-	case gguf.Q8_0:
-		dot, dot4 = matmul.DotQ8_0, matmul.DotQ8_0x4
+	case gguf.Q8_0: // matrices of fewer than eight rows (not interleaved)
+		dot = matmul.DotQ8_0
 	case gguf.Q4_0:
-		dot, dot4 = matmul.DotQ4_0, matmul.DotQ4_0x4
+		dot = matmul.DotQ4_0
 	case gguf.Q5_0:
 		dot = matmul.DotQ5_0
 	case gguf.Q4_1:
@@ -198,40 +204,15 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	}
 	ab := nb * ablock
 	aq := make([]byte, T*ab)
-	// Q8_0 rows meet four tokens at a time in one pass over each weight
-	// row (matmul.DotQ8_0T4, Q8_0S activations), the rest one at a time.
-	t4 := 0
-	var aq4 []byte
-	abS := nb * matmul.Q8_0SBlock
-	if l.typ == gguf.Q8_0 {
-		t4 = T &^ 3
-		aq4 = make([]byte, t4*abS)
-		matmul.QuantizeQ8_0S(aq4, in[:t4*l.cols])
-		dot4 = nil
-	}
-	for t := t4; t < T; t++ {
+	for t := 0; t < T; t++ {
 		quantize(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
 	}
 	rowsOf := func(lo, hi int) {
-		o := lo
 		var four [4]float32
-		// Four rows per call share each activation block (Q4_0 rows past
-		// the interleaved groups). Measured 2.5x slower than one row at a
-		// time on weights streamed from memory, so only for prompts.
-		for ; o+4 <= hi && T > 1 && dot4 != nil; o += 4 {
-			w := l.data[o*l.rowBytes : (o+4)*l.rowBytes]
-			for t := 0; t < T; t++ {
-				dot4(&four, w, l.rowBytes, aq[t*ab:(t+1)*ab], nb)
-				copy(out[t*l.rows+o:t*l.rows+o+4], four[:])
-			}
-		}
-		for ; o < hi; o++ {
+		for o := lo; o < hi; o++ {
 			w := l.data[o*l.rowBytes : (o+1)*l.rowBytes]
 			t := 0
-			for ; t < t4; t += 4 {
-				matmul.DotQ8_0T4(out[t*l.rows+o:], l.rows, w, aq4[t*abS:], abS, nb)
-			}
-			// Or four input rows per call share each weight block's
+			// Four input rows per call share each weight block's
 			// unpacking (the K-quants).
 			for ; t+4 <= T && dotT4 != nil; t += 4 {
 				dotT4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
@@ -261,28 +242,41 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	wg.Wait()
 }
 
-// mulQ4_0x8 multiplies Q4_0 weights through their interleaved copy: eight
-// rows at a time, four input rows at a time where there are four (each
-// weight block unpacked once for the four). Rows past the last group of
-// eight go through mulQuant's one-row kernel.
-func (l *linear) mulQ4_0x8(out, in []float32, T int) {
+// interleaved names the kernels of a type whose rows are interleaved
+// eight at a time (Q4_0, Q8_0), against Q8_0S activations.
+type interleaved struct {
+	block int // bytes of eight rows' block
+	one   func(out []float32, w, a []byte, nb int)
+	four  func(out []float32, ostride int, w, a []byte, astride, nb int)
+	row   func(w, a []byte, nb int) float32 // one row of the file, Q8_0 activations
+}
+
+var (
+	q4_0x8 = interleaved{matmul.Q4_0x8Block, matmul.DotQ4_0x8, matmul.DotQ4_0x8x4, matmul.DotQ4_0}
+	q8_0x8 = interleaved{matmul.Q8_0x8Block, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ8_0}
+)
+
+// mulInterleaved multiplies Q4_0 or Q8_0 weights through their
+// interleaved copy: eight rows at a time, four input rows at a time
+// where there are four (each weight block unpacked once for the four).
+// Rows past the last group of eight go through the file's rows one at a
+// time.
+func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	nb := l.cols / 32
 	ab := nb * matmul.Q8_0SBlock
 	aq := make([]byte, T*ab)
-	for t := 0; t < T; t++ {
-		matmul.QuantizeQ8_0S(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
-	}
-	gb := nb * matmul.Q4_0x8Block
+	matmul.QuantizeQ8_0S(aq, in[:T*l.cols])
+	gb := nb * k.block
 	groups := l.rows / 8
 	groupsOf := func(lo, hi int) {
 		for g := lo; g < hi; g++ {
 			w := l.packed[g*gb : (g+1)*gb]
 			t := 0
 			for ; t+4 <= T; t += 4 {
-				matmul.DotQ4_0x8x4(out[t*l.rows+8*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
+				k.four(out[t*l.rows+8*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
 			}
 			for ; t < T; t++ {
-				matmul.DotQ4_0x8(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
+				k.one(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
 			}
 		}
 	}
@@ -296,7 +290,7 @@ func (l *linear) mulQ4_0x8(out, in []float32, T int) {
 		for t := 0; t < T; t++ {
 			matmul.QuantizeQ8_0(a8, in[t*l.cols:(t+1)*l.cols])
 			for o := 8 * groups; o < l.rows; o++ {
-				out[t*l.rows+o] = matmul.DotQ4_0(l.data[o*l.rowBytes:(o+1)*l.rowBytes], a8, nb)
+				out[t*l.rows+o] = k.row(l.data[o*l.rowBytes:(o+1)*l.rowBytes], a8, nb)
 			}
 		}
 	}

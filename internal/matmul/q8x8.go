@@ -1,0 +1,90 @@
+package matmul
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/ponder-go/ponder/internal/half"
+)
+
+// Q8_0 weights interleaved eight rows at a time, like Q4_0x8 (see
+// q4x8.go): one pass computes eight rows in the lanes of a vector, and
+// prompts unpack each weight chunk once for four tokens. A Q8_0x8 block
+// holds block b of eight rows (272 bytes): their eight f16 scales, then
+// eight chunks of 32 bytes, chunk c holding values 4c..4c+3 of each row.
+//
+// Per row and block the exact integer sum meets dw·da in one fused
+// multiply-add, in block order (llama.cpp's repacked kernels' order; its
+// own Q8_0 vec_dot on x86 keeps eight partial sums a row instead, so
+// results differ from it in the last bits).
+const Q8_0x8Block = 8 * Q8_0Block
+
+// RepackQ8_0x8 writes eight Q8_0 rows of nb blocks (row r at
+// src[r·stride:]) into dst (nb·272 bytes) in the Q8_0x8 layout.
+func RepackQ8_0x8(dst, src []byte, stride, nb int) {
+	for b := 0; b < nb; b++ {
+		out := dst[b*Q8_0x8Block : (b+1)*Q8_0x8Block]
+		for r := 0; r < 8; r++ {
+			blk := src[r*stride+b*Q8_0Block : r*stride+(b+1)*Q8_0Block]
+			copy(out[2*r:2*r+2], blk[:2])
+			for c := 0; c < 8; c++ {
+				copy(out[16+32*c+4*r:16+32*c+4*r+4], blk[2+4*c:2+4*c+4])
+			}
+		}
+	}
+}
+
+// DotQ8_0x8 writes into out[0:8] the dot products of eight interleaved
+// Q8_0 rows (nb Q8_0x8 blocks) with one row of nb Q8_0S activation blocks.
+func DotQ8_0x8(out []float32, w, a []byte, nb int) {
+	_ = out[7]
+	if nb <= 0 {
+		clear(out[:8])
+		return
+	}
+	_, _ = w[nb*Q8_0x8Block-1], a[nb*Q8_0SBlock-1]
+	dotQ8_0x8(out, w, a, nb)
+}
+
+// DotQ8_0x8x4 is DotQ8_0x8 for four activation rows (at a, a+astride,
+// ...): row r against token t goes to out[t·ostride+r].
+func DotQ8_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
+	_ = out[3*ostride+7]
+	if nb <= 0 {
+		for t := 0; t < 4; t++ {
+			clear(out[t*ostride : t*ostride+8])
+		}
+		return
+	}
+	_, _ = w[nb*Q8_0x8Block-1], a[3*astride+nb*Q8_0SBlock-1]
+	dotQ8_0x8x4(out, ostride, w, a, astride, nb)
+}
+
+var (
+	dotQ8_0x8   = dotQ8_0x8Go
+	dotQ8_0x8x4 = dotQ8_0x8x4Go
+)
+
+func dotQ8_0x8Go(out []float32, w, a []byte, nb int) {
+	var acc [8]float32
+	for b := 0; b < nb; b++ {
+		wb, ab := w[b*Q8_0x8Block:(b+1)*Q8_0x8Block], a[b*Q8_0SBlock:(b+1)*Q8_0SBlock]
+		da := math.Float32frombits(binary.LittleEndian.Uint32(ab))
+		for r := 0; r < 8; r++ {
+			var s int32
+			for c := 0; c < 8; c++ {
+				for k := 0; k < 4; k++ {
+					s += int32(int8(wb[16+32*c+4*r+k])) * int32(int8(ab[8+4*c+k]))
+				}
+			}
+			acc[r] = fma32(float32(s), half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:]))*da, acc[r])
+		}
+	}
+	copy(out[:8], acc[:])
+}
+
+func dotQ8_0x8x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
+	for t := 0; t < 4; t++ {
+		dotQ8_0x8Go(out[t*ostride:], w, a[t*astride:], nb)
+	}
+}
