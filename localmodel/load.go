@@ -101,6 +101,7 @@ func Load(path string) (*Model, error) {
 		unmap()
 		return nil, fmt.Errorf("localmodel: %s: %w", path, err)
 	}
+	dropResident(data)
 	m.close = unmap
 	return m, nil
 }
