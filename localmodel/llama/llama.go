@@ -150,6 +150,31 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 	return out, nil
 }
 
+// scratch holds a forward pass's activations, reused across calls (every
+// element is written before it is read) so that decoding a token does
+// not allocate them anew.
+type scratch struct {
+	x, n, q, k, v, att, proj, gate, up []float32
+}
+
+var forwardScratch = sync.Pool{New: func() any { return new(scratch) }}
+
+// getScratch returns activation buffers for T rows.
+func getScratch(T, E, qDim, kvDim, ff int) *scratch {
+	sc := forwardScratch.Get().(*scratch)
+	grow := func(s []float32, n int) []float32 {
+		if cap(s) < n {
+			return make([]float32, n)
+		}
+		return s[:n]
+	}
+	sc.x, sc.n, sc.proj = grow(sc.x, T*E), grow(sc.n, T*E), grow(sc.proj, T*E)
+	sc.q, sc.att = grow(sc.q, T*qDim), grow(sc.att, T*qDim)
+	sc.k, sc.v = grow(sc.k, T*kvDim), grow(sc.v, T*kvDim)
+	sc.gate, sc.up = grow(sc.gate, T*ff), grow(sc.up, T*ff)
+	return sc
+}
+
 // segment is one sequence's new tokens in a forward pass.
 type segment struct {
 	s      *State
@@ -189,7 +214,9 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	}
 	E, hd := c.Embd, c.HeadDim
 	qDim, kvDim := c.Heads*hd, c.KVHeads*hd
-	x := make([]float32, T*E)
+	sc := getScratch(T, E, qDim, kvDim, c.FF)
+	defer forwardScratch.Put(sc)
+	x, n, q, k, v, att, proj, gate, up := sc.x, sc.n, sc.q, sc.k, sc.v, sc.att, sc.proj, sc.gate, sc.up
 	row := 0
 	for _, g := range segs {
 		for _, tok := range g.tokens {
@@ -197,14 +224,6 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 			row++
 		}
 	}
-	n := make([]float32, T*E)
-	q := make([]float32, T*qDim)
-	k := make([]float32, T*kvDim)
-	v := make([]float32, T*kvDim)
-	att := make([]float32, T*qDim)
-	proj := make([]float32, T*E)
-	gate := make([]float32, T*c.FF)
-	up := make([]float32, T*c.FF)
 	for li := range m.layers {
 		L := &m.layers[li]
 		rmsNorm(n, x, L.attnNorm, T, E, c.RMSEps)
