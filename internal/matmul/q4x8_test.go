@@ -307,3 +307,28 @@ func BenchmarkDotQ8_0x8(b *testing.B) {
 		}
 	})
 }
+
+// Q5_0 rows repacked as Q8_0x8 blocks give DotQ5_0's exact integer sums
+// (within float rounding of its scaling).
+func TestRepackQ5_0x8(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, nb := range []int{1, 4, 28} {
+		stride := nb * Q5_0Block
+		rows := randomBlocks(r, Q5_0Block, 8*nb)
+		x := make([]float32, nb*32)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		a8, aS := make([]byte, nb*Q8_0Block), make([]byte, nb*Q8_0SBlock)
+		QuantizeQ8_0(a8, x)
+		QuantizeQ8_0S(aS, x)
+		packed := make([]byte, nb*Q8_0x8Block)
+		RepackQ5_0x8(packed, rows, stride, nb)
+		got := make([]float32, 8)
+		DotQ8_0x8(got, packed, aS, nb)
+		for row := 0; row < 8; row++ {
+			want := DotQ5_0(rows[row*stride:], a8, nb)
+			assert.InDelta(t, want, got[row], 1e-5*(1+math.Abs(float64(want))), "nb=%d row %d", nb, row)
+		}
+	}
+}

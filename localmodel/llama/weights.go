@@ -23,8 +23,9 @@ type linear struct {
 	data       []byte
 	f32        []float32 // set for aligned F32 data
 	rowBytes   int
-	// packed holds Q4_0 or Q8_0 weights' first rows/8·8 rows interleaved
-	// eight at a time (matmul.RepackQ4_0x8, RepackQ8_0x8), made at load:
+	// packed holds Q4_0, Q8_0 or Q5_0 weights' first rows/8·8 rows
+	// interleaved eight at a time (matmul.RepackQ4_0x8, RepackQ8_0x8,
+	// RepackQ5_0x8), made at load:
 	// decode and prompts then run llama.cpp's repacked kernels'
 	// arithmetic at several times the speed of one row at a time. The
 	// file's rows stay for lookups and the remaining rows.
@@ -54,6 +55,11 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 	}
 	if t.Type == gguf.Q8_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
 		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q8_0x8Block, matmul.RepackQ8_0x8)
+	}
+	// Q5_0 (what Q4_K_M files hold where a row is not a multiple of 256,
+	// as in most of Qwen2.5-0.5B's) becomes Q8_0x8 blocks of q-16.
+	if t.Type == gguf.Q5_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
+		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q8_0x8Block, matmul.RepackQ5_0x8)
 	}
 	if t.Type == gguf.Q4_K && rows >= 8 && l.cols%256 == 0 && len(data) >= rows*l.rowBytes {
 		l.packedK = repack(data, rows/8, l.rowBytes, l.cols/256, matmul.Q4_Kx8Block, matmul.RepackQ4_Kx8)
@@ -116,8 +122,11 @@ func (l *linear) mul(out, in []float32, T int) {
 	}
 	if l.packed != nil {
 		k := q4_0x8
-		if l.typ == gguf.Q8_0 {
+		switch l.typ {
+		case gguf.Q8_0:
 			k = q8_0x8
+		case gguf.Q5_0:
+			k = q5_0x8
 		}
 		l.mulInterleaved(k, out, in, T)
 		return
@@ -254,6 +263,7 @@ type interleaved struct {
 var (
 	q4_0x8 = interleaved{matmul.Q4_0x8Block, matmul.DotQ4_0x8, matmul.DotQ4_0x8x4, matmul.DotQ4_0}
 	q8_0x8 = interleaved{matmul.Q8_0x8Block, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ8_0}
+	q5_0x8 = interleaved{matmul.Q8_0x8Block, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ5_0}
 )
 
 // mulInterleaved multiplies Q4_0 or Q8_0 weights through their
