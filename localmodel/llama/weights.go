@@ -25,10 +25,9 @@ type linear struct {
 	rowBytes   int
 	// packed holds Q4_0, Q8_0 or Q5_0 weights' first rows/8·8 rows
 	// interleaved eight at a time (matmul.RepackQ4_0x8, RepackQ8_0x8,
-	// RepackQ5_0x8), made at load:
-	// decode and prompts then run llama.cpp's repacked kernels'
-	// arithmetic at several times the speed of one row at a time. The
-	// file's rows stay for lookups and the remaining rows.
+	// RepackQ5_0x8), made at load: decode and prompts then run llama.cpp's
+	// repacked kernels' arithmetic at several times the speed of one row
+	// at a time. The file's rows stay for lookups and the remaining rows.
 	packed []byte
 	// packedK holds Q4_K weights' first rows/8·8 rows interleaved eight
 	// at a time (matmul.RepackQ4_Kx8).

@@ -1,5 +1,8 @@
 #include "textflag.h"
 
+// Kernels over weights interleaved eight rows at a time (q4x8.go,
+// q8x8.go, q4kx8.go) and the activation quantizers they read.
+
 // Q4_0x8 kernels (see q4x8.go): eight interleaved Q4_0 rows, one row per
 // 32-bit lane. Each 32-byte chunk of nibbles gives two vectors (low and
 // high nibbles, unsigned 0..15) that meet four activations broadcast to
