@@ -25,6 +25,9 @@ type Index struct {
 	// skip[i] is the first position after i whose token does not start
 	// with toks[i] (the end of i's subtree).
 	skip []int32
+	// lcp[i] is the length of the prefix toks[i] shares with toks[i-1]:
+	// the bytes of the walk's state path a mask can keep (see Mask).
+	lcp []int32
 	// special[id] marks the ids left out (special tokens and empty ones).
 	special []bool
 }
@@ -48,6 +51,15 @@ func NewIndex(v Vocab, special ...int32) *Index {
 	for i, id := range ix.order {
 		ix.toks[i] = v.Token(id)
 		ix.maxLen = max(ix.maxLen, len(ix.toks[i]))
+	}
+	ix.lcp = make([]int32, len(ix.order))
+	for i := 1; i < len(ix.order); i++ {
+		a, b := ix.toks[i-1], ix.toks[i]
+		l := 0
+		for l < len(a) && l < len(b) && a[l] == b[l] {
+			l++
+		}
+		ix.lcp[i] = int32(l)
 	}
 	ix.skip = make([]int32, len(ix.order))
 	for i := len(ix.order) - 1; i >= 0; i-- {
@@ -263,26 +275,30 @@ func (m *Matcher) Mask(s int32) []uint64 {
 	ix := m.ix
 	depthState := make([]int32, 1, 64) // depthState[k]: state after k bytes of the current token
 	depthState[0] = s
-	var prev []byte
+	states := m.states // refreshed when step adds states
+	maxNextDist := d.maxNextDist
 	for i := 0; i < len(ix.order); {
 		t := ix.toks[i]
-		// Reuse the states along the prefix shared with the previous token.
-		l := 0
-		for l < len(prev) && l < len(t) && l < len(depthState)-1 && prev[l] == t[l] {
-			l++
-		}
+		// Reuse the states along the prefix shared with the previous
+		// token walked: in sorted order that is lcp[i], also after a
+		// skipped subtree (every token between shares more with it).
+		l := min(int(ix.lcp[i]), len(depthState)-1)
 		depthState = depthState[:l+1]
 		cur := depthState[l]
 		dead := false
 		for k := l; k < len(t); k++ {
-			cur = m.step(cur, t[k])
+			if nx := states[cur].next[t[k]]; nx != -2 {
+				cur = nx // a transition already built (the common case)
+			} else {
+				cur = m.step(cur, t[k])
+				states = m.states
+			}
 			if cur < 0 {
 				dead = true
 				break
 			}
 			depthState = append(depthState, cur)
 		}
-		prev = t
 		if dead {
 			// Every token extending the dead prefix is dead too: they sort
 			// right after and, when the dead byte is t's last, form its subtree.
@@ -295,9 +311,10 @@ func (m *Matcher) Mask(s int32) []uint64 {
 		}
 		id := ix.order[i]
 		mask[id/64] |= 1 << (id % 64)
-		d.maxNextDist = max(d.maxNextDist, m.states[cur].dist)
+		maxNextDist = max(maxNextDist, states[cur].dist)
 		i++
 	}
+	d.maxNextDist = maxNextDist
 	if d.accept && m.eot >= 0 {
 		mask[m.eot/64] |= 1 << (m.eot % 64)
 	}
