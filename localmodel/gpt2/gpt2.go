@@ -406,6 +406,10 @@ func LayerNorm(out, mean, rstd, x, w, b []float32, T, C int) {
 // then O = S·V (V transposed so the core sees [out][in] rows). Heads run in
 // parallel.
 func attention(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
+	if T < 4 {
+		attendInPlace(out, qkv, kc, vc, pos, T, C, NH, hs)
+		return
+	}
 	n := pos + T
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	head := func(h int, q, k, vt, sc, o []float32) {
@@ -460,6 +464,61 @@ func attention(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
 				head(h, q, k, vt, sc, o)
 			}
 		}(w)
+	}
+	wg.Wait()
+}
+
+// attendInPlace is attention for a few new positions (decode): each head
+// reads the cached keys and values where they lie, a dot product a key and
+// a scaled add a value, instead of gathering and transposing the whole
+// cache for a matrix multiply, which for one token cost more than the
+// attention itself (25 tok/s after 768 tokens of GPT-2 124M, against 45
+// after 64).
+func attendInPlace(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
+	n := pos + T
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	heads := func(lo, hi int, sc []float32) {
+		for h := lo; h < hi; h++ {
+			for t := 0; t < T; t++ {
+				q := qkv[t*3*C+h*hs : t*3*C+(h+1)*hs]
+				limit := pos + t + 1 // a query sees positions 0..pos+t
+				maxv := float32(math.Inf(-1))
+				for j := 0; j < limit; j++ {
+					sc[j] = matmul.Dot(q, kc[j*C+h*hs:j*C+(h+1)*hs]) * scale
+					maxv = max(maxv, sc[j])
+				}
+				var sum float32
+				for j := 0; j < limit; j++ {
+					e := float32(math.Exp(float64(sc[j] - maxv)))
+					sc[j] = e
+					sum += e
+				}
+				inv := 1 / sum
+				o := out[t*C+h*hs : t*C+(h+1)*hs]
+				clear(o)
+				for j := 0; j < limit; j++ {
+					w := sc[j] * inv
+					v := vc[j*C+h*hs : j*C+(h+1)*hs]
+					for d := range o {
+						o[d] += w * v[d]
+					}
+				}
+			}
+		}
+	}
+	if n*C < 1<<15 {
+		heads(0, NH, make([]float32, n))
+		return
+	}
+	workers := min(matmul.Threads(), NH)
+	var wg sync.WaitGroup
+	per := (NH + workers - 1) / workers
+	for lo := 0; lo < NH; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			heads(lo, hi, make([]float32, n))
+		}(lo, min(lo+per, NH))
 	}
 	wg.Wait()
 }
