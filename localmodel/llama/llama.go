@@ -128,6 +128,9 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 	if len(states) != len(tokens) {
 		return nil, fmt.Errorf("llama: ForwardBatch got %d states and %d token lists", len(states), len(tokens))
 	}
+	if len(states) == 0 {
+		return nil, nil
+	}
 	segs := make([]segment, len(states))
 	seen := make(map[*State]bool, len(states))
 	for i, ls := range states {

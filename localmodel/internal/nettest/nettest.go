@@ -64,6 +64,9 @@ func ForwardBatch(t *testing.T, net localmodel.BatchNetwork, prompts, steps [][]
 	assert.Error(t, err)
 	_, err = net.ForwardBatch(states[:1], steps)
 	assert.Error(t, err)
+	empty, err := net.ForwardBatch(nil, nil)
+	assert.NoError(t, err)
+	assert.Empty(t, empty)
 	for i, s := range states {
 		assert.Equal(t, lens[i], s.Len(), "sequence %d changed by a failed batch", i)
 	}
