@@ -221,7 +221,9 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	defer forwardScratch.Put(sc)
 	x, n, q, k, v, att, proj, gate, up := sc.x, sc.n, sc.q, sc.k, sc.v, sc.att, sc.proj, sc.gate, sc.up
 	row := 0
-	for _, g := range segs {
+	starts := make([]int, len(segs)) // each sequence's first row
+	for i, g := range segs {
+		starts[i] = row
 		for _, tok := range g.tokens {
 			m.embd.row(x[row*E:(row+1)*E], int(tok))
 			row++
@@ -240,9 +242,10 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 			rmsNorm(q, q, L.qNorm, T*c.Heads, hd, c.RMSEps)
 			rmsNorm(k, k, L.kNorm, T*c.KVHeads, hd, c.RMSEps)
 		}
-		row := 0
-		for _, g := range segs {
-			s, gT := g.s, len(g.tokens)
+		// Each sequence's positions, cache and attention; the sequences
+		// of a batch split across threads.
+		attend := func(i, row int) {
+			s, gT := segs[i].s, len(segs[i].tokens)
 			for t := 0; t < gT; t++ {
 				pos, r := s.n+t, row+t
 				for h := 0; h < c.Heads; h++ {
@@ -255,7 +258,15 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 			s.k[li] = append(s.k[li], k[row*kvDim:(row+gT)*kvDim]...)
 			s.v[li] = append(s.v[li], v[row*kvDim:(row+gT)*kvDim]...)
 			m.attention(att[row*qDim:(row+gT)*qDim], q[row*qDim:(row+gT)*qDim], s.k[li], s.v[li], s.n, gT)
-			row += gT
+		}
+		if len(segs) == 1 {
+			attend(0, 0)
+		} else {
+			parallel(len(segs), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					attend(i, starts[i])
+				}
+			})
 		}
 		L.o.mul(proj, att, T)
 		addInPlace(x, proj)
