@@ -289,6 +289,15 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		"beach", "springs", "river", "lake", "lakes", "county", "falls", "bay", "valley", "mountain", "mountains", "park", "university", "college", "airport", "keys", "panhandle", "gulf", "desert", "forest", "town", "towns", "village", "metro", "metropolitan", "suburb", "suburbs", "downtown", "borough") && !density {
 		return Question{}, "asks about another fact", false
 	}
+	// The census is a count of 2020, not a forecast.
+	if phrase("will be", "will have", "will it be", "going to be", "next year", "next decade", "in the future", "years from now") {
+		return Question{}, "asks about the future", false
+	}
+	// "Are Vermont and New Hampshire combined bigger than Maine?" weighs a
+	// sum against a place: a comparison the model was not trained on.
+	if len(places) > 2 && phrase(" than ") {
+		return Question{}, "compares more than two places", false
+	}
 	if len(several) >= 2 {
 		return Question{Kind: Lookup, Attr: several[0], Attrs: several, Place: places, Parts: true}, "", true
 	}

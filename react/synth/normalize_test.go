@@ -67,7 +67,7 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		"What is the population of Paris?", "What is 2+2?", "hi there", "asdf qwerty", "What is the GDP per capita of Ohio?",
 		"How many counties does Texas have?", "land area of Utah and Ohio combined", "Texas and Florida", "How many people live in Puerto Rico?",
 		"What is the water area of Michigan?", "How many square kilometers is Texas?", "How big is Texas compared to France?",
-		"Who has more electoral votes, Texas or Florida?", "What percentage of Americans live in California?",
+		"What will Ohio's population be next year?", "Are Vermont and New Hampshire combined bigger than Maine?", "Who has more electoral votes, Texas or Florida?", "What percentage of Americans live in California?",
 		"Population density of New Jersey vs New York", "Texas vs Florida", "Tell me about Texas",
 		// arithmetic or a change on top of the figure, a ranking among all
 		// states, a city or landmark named after a state
