@@ -431,18 +431,10 @@ func attention(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
 		for t := 0; t < T; t++ {
 			row := sc[t*n : (t+1)*n]
 			limit := pos + t + 1 // a query sees positions 0..pos+t
-			maxv := float32(math.Inf(-1))
 			for j := 0; j < limit; j++ {
 				row[j] *= scale
-				maxv = max(maxv, row[j])
 			}
-			var sum float32
-			for j := 0; j < limit; j++ {
-				e := float32(math.Exp(float64(row[j] - maxv)))
-				row[j] = e
-				sum += e
-			}
-			inv := 1 / sum
+			inv := 1 / matmul.SoftmaxExp(row[:limit])
 			for j := 0; j < limit; j++ {
 				row[j] *= inv
 			}
@@ -480,50 +472,21 @@ func attention(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
 func attendInPlace(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
 	n := pos + T
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	heads := func(lo, hi int, sc []float32) {
+	heads := func(lo, hi int) {
+		sc := make([]float32, n)
 		for h := lo; h < hi; h++ {
 			for t := 0; t < T; t++ {
-				q := qkv[t*3*C+h*hs : t*3*C+(h+1)*hs]
-				limit := pos + t + 1 // a query sees positions 0..pos+t
-				maxv := float32(math.Inf(-1))
-				for j := 0; j < limit; j++ {
-					sc[j] = matmul.Dot(q, kc[j*C+h*hs:j*C+(h+1)*hs]) * scale
-					maxv = max(maxv, sc[j])
-				}
-				var sum float32
-				for j := 0; j < limit; j++ {
-					e := float32(math.Exp(float64(sc[j] - maxv)))
-					sc[j] = e
-					sum += e
-				}
-				inv := 1 / sum
-				o := out[t*C+h*hs : t*C+(h+1)*hs]
-				clear(o)
-				for j := 0; j < limit; j++ {
-					w := sc[j] * inv
-					v := vc[j*C+h*hs : j*C+(h+1)*hs]
-					for d := range o {
-						o[d] += w * v[d]
-					}
-				}
+				// A query sees positions 0..pos+t.
+				matmul.Attend(out[t*C+h*hs:t*C+(h+1)*hs], qkv[t*3*C+h*hs:t*3*C+(h+1)*hs], kc, vc,
+					C, h*hs, pos+t+1, scale, sc, matmul.Dot)
 			}
 		}
 	}
 	if n*C < 1<<15 {
-		heads(0, NH, make([]float32, n))
+		heads(0, NH)
 		return
 	}
-	workers := min(matmul.Threads(), NH)
-	var wg sync.WaitGroup
-	per := (NH + workers - 1) / workers
-	for lo := 0; lo < NH; lo += per {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			heads(lo, hi, make([]float32, n))
-		}(lo, min(lo+per, NH))
-	}
-	wg.Wait()
+	matmul.Parallel(NH, heads)
 }
 
 // gelu applies GPT-2's tanh approximation in place.

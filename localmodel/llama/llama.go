@@ -262,7 +262,7 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 		if len(segs) == 1 {
 			attend(0, 0)
 		} else {
-			parallel(len(segs), func(lo, hi int) {
+			matmul.Parallel(len(segs), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					attend(i, starts[i])
 				}
@@ -326,53 +326,24 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	n := pos + T
-	head := func(h int, sc []float32) {
-		kvh := h / group
-		for t := 0; t < T; t++ {
-			qv := q[t*qDim+h*hd : t*qDim+(h+1)*hd]
-			limit := pos + t + 1
-			maxv := float32(math.Inf(-1))
-			for j := 0; j < limit; j++ {
-				// A fixed order: in a random-weight network one score
-				// rounding differently spreads through every later layer,
-				// which the llama.cpp comparison would see.
-				sc[j] = matmul.DotFixed(qv, kc[j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd]) * scale
-				maxv = max(maxv, sc[j])
-			}
-			var sum float32
-			for j := 0; j < limit; j++ {
-				e := float32(math.Exp(float64(sc[j] - maxv)))
-				sc[j] = e
-				sum += e
-			}
-			o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
-			clear(o)
-			inv := 1 / sum
-			for j := 0; j < limit; j++ {
-				w := sc[j] * inv
-				vj := vc[j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
-				for d := range o {
-					o[d] += w * vj[d]
-				}
+	heads := func(lo, hi int) {
+		sc := make([]float32, n)
+		for h := lo; h < hi; h++ {
+			kvh := h / group
+			for t := 0; t < T; t++ {
+				// DotFixed: in a random-weight network one score rounding
+				// differently spreads through every later layer, which the
+				// llama.cpp comparison would see.
+				matmul.Attend(out[t*qDim+h*hd:t*qDim+(h+1)*hd], q[t*qDim+h*hd:t*qDim+(h+1)*hd], kc, vc,
+					kvDim, kvh*hd, pos+t+1, scale, sc, matmul.DotFixed)
 			}
 		}
 	}
-	workers := min(matmul.Threads(), c.Heads)
 	if T*n < 256 {
-		workers = 1
+		heads(0, c.Heads)
+		return
 	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := make([]float32, n)
-			for h := w; h < c.Heads; h += workers {
-				head(h, sc)
-			}
-		}()
-	}
-	wg.Wait()
+	matmul.Parallel(c.Heads, heads)
 }
 
 // swiglu sets gate = silu(gate)·up, T rows of ff split across threads
@@ -388,7 +359,7 @@ func swiglu(gate, up []float32, T, ff int) {
 		rows(0, T)
 		return
 	}
-	parallel(T, rows)
+	matmul.Parallel(T, rows)
 }
 
 // rmsNorm normalises each of rows rows of x (length d) into out, scaled by

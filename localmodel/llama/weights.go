@@ -71,32 +71,12 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 func repack(data []byte, groups, rowBytes, nb, block int, pack func(dst, src []byte, stride, nb int)) []byte {
 	gb := nb * block
 	packed := make([]byte, groups*gb)
-	parallel(groups, func(lo, hi int) {
+	matmul.Parallel(groups, func(lo, hi int) {
 		for g := lo; g < hi; g++ {
 			pack(packed[g*gb:(g+1)*gb], data[g*8*rowBytes:], rowBytes, nb)
 		}
 	})
 	return packed
-}
-
-// parallel runs f over [0, n) split into up to matmul.Threads() ranges
-// and waits for them.
-func parallel(n int, f func(lo, hi int)) {
-	workers := min(matmul.Threads(), n)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	per := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += per {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+per, n))
-	}
-	wg.Wait()
 }
 
 // row dequantizes weight row r into dst.
@@ -292,7 +272,7 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	if T*l.rows*l.cols < 1<<15 {
 		groupsOf(0, groups)
 	} else {
-		parallel(groups, groupsOf)
+		matmul.Parallel(groups, groupsOf)
 	}
 	if rest := l.rows - 8*groups; rest > 0 {
 		a8 := make([]byte, nb*matmul.Q8_0Block)
@@ -334,7 +314,7 @@ func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	if T*l.rows*l.cols < 1<<15 {
 		groupsOf(0, groups)
 	} else {
-		parallel(groups, groupsOf)
+		matmul.Parallel(groups, groupsOf)
 	}
 	for o := 8 * groups; o < l.rows; o++ {
 		for t := 0; t < T; t++ {

@@ -1,0 +1,66 @@
+package matmul
+
+import (
+	"math"
+	"sync"
+)
+
+// Attend writes into o one query's attention over the first n cached
+// positions: key j is k[j·stride+off:][:len(q)], value j is
+// v[j·stride+off:][:len(o)], the scores dot(q, key)·scale go through a
+// softmax, and o is the weighted sum of the values. It reads the cache in
+// place. sc (at least n long) is scratch. dot is Dot, or DotFixed where
+// the summation order must not depend on the machine.
+func Attend(o, q, k, v []float32, stride, off, n int, scale float32, sc []float32, dot func(a, b []float32) float32) {
+	d := len(q)
+	sc = sc[:n]
+	for j := range sc {
+		sc[j] = dot(q, k[j*stride+off:j*stride+off+d]) * scale
+	}
+	inv := 1 / SoftmaxExp(sc)
+	clear(o)
+	for j, s := range sc {
+		w := s * inv
+		vj := v[j*stride+off : j*stride+off+len(o)]
+		for i := range o {
+			o[i] += w * vj[i]
+		}
+	}
+}
+
+// SoftmaxExp replaces x by exp(x - max x) and returns their sum: a
+// softmax's numerators and denominator, kept apart so that callers can
+// fold the division into what they do next.
+func SoftmaxExp(x []float32) float32 {
+	maxv := float32(math.Inf(-1))
+	for _, v := range x {
+		maxv = max(maxv, v)
+	}
+	var sum float32
+	for j, v := range x {
+		e := float32(math.Exp(float64(v - maxv)))
+		x[j] = e
+		sum += e
+	}
+	return sum
+}
+
+// Parallel runs f over [0, n) split into up to Threads() contiguous
+// ranges, one goroutine each, and waits for them.
+func Parallel(n int, f func(lo, hi int)) {
+	workers := min(Threads(), n)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(lo+per, n))
+	}
+	wg.Wait()
+}
