@@ -1,6 +1,7 @@
 package localmodel
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -164,4 +165,39 @@ func runBatch(net BatchNetwork, batch []*batchStep) {
 	for _, s := range batch {
 		s.logits, s.err = net.Forward(s.state, s.tokens, false)
 	}
+}
+
+// CheckBatch is the part of ForwardBatch every architecture shares: it
+// checks that states and tokens pair up and that no sequence comes twice,
+// and passes each pair through the architecture's own check (which
+// returns its state type). Nothing is run, so a batch that fails here
+// changes no state.
+func CheckBatch[S comparable](arch string, states []State, tokens [][]int32, check func(State, []int32, int) (S, error)) ([]S, error) {
+	if len(states) != len(tokens) {
+		return nil, fmt.Errorf("%s: ForwardBatch got %d states and %d token lists", arch, len(states), len(tokens))
+	}
+	out := make([]S, len(states))
+	seen := make(map[S]bool, len(states))
+	for i, ls := range states {
+		s, err := check(ls, tokens[i], i)
+		if err != nil {
+			return nil, err
+		}
+		if seen[s] {
+			return nil, fmt.Errorf("%s: ForwardBatch got sequence %d twice", arch, i)
+		}
+		seen[s] = true
+		out[i] = s
+	}
+	return out, nil
+}
+
+// SplitRows cuts n rows of width floats out of a flat slice, each capped
+// at its end (so that appending to one cannot overwrite the next).
+func SplitRows(flat []float32, n, width int) [][]float32 {
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = flat[i*width : (i+1)*width : (i+1)*width]
+	}
+	return out
 }

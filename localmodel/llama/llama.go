@@ -125,32 +125,15 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 // weights (the sequences' rows multiply together; attention stays per
 // sequence) and returns each one's logits for its last position.
 func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]float32, error) {
-	if len(states) != len(tokens) {
-		return nil, fmt.Errorf("llama: ForwardBatch got %d states and %d token lists", len(states), len(tokens))
+	ss, err := localmodel.CheckBatch("llama", states, tokens, m.check)
+	if err != nil || len(ss) == 0 {
+		return nil, err
 	}
-	if len(states) == 0 {
-		return nil, nil
-	}
-	segs := make([]segment, len(states))
-	seen := make(map[*State]bool, len(states))
-	for i, ls := range states {
-		s, err := m.check(ls, tokens[i], i)
-		if err != nil {
-			return nil, err
-		}
-		if seen[s] {
-			return nil, fmt.Errorf("llama: ForwardBatch got sequence %d twice", i)
-		}
-		seen[s] = true
+	segs := make([]segment, len(ss))
+	for i, s := range ss {
 		segs[i] = segment{s, tokens[i]}
 	}
-	logits := m.forward(segs, false)
-	V := m.Config.Vocab
-	out := make([][]float32, len(segs))
-	for i := range out {
-		out[i] = logits[i*V : (i+1)*V : (i+1)*V]
-	}
-	return out, nil
+	return localmodel.SplitRows(m.forward(segs, false), len(segs), m.Config.Vocab), nil
 }
 
 // scratch holds a forward pass's activations, reused across calls (every
