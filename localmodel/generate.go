@@ -1,14 +1,13 @@
 package localmodel
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 
+	"github.com/ponder-go/ponder/internal/par"
 	"github.com/ponder-go/ponder/llm"
 	"github.com/ponder-go/ponder/localmodel/constrain"
 )
@@ -119,29 +118,13 @@ func (m *Model) runAll(ctx context.Context, seqs []*sequence, maxTok int) error 
 			return fn(i, text)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(seqs))
-	var wg sync.WaitGroup
-	for i, q := range seqs {
+	for _, q := range seqs {
 		q.o = &o
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errs[i] = q.run(ctx, maxTok); errs[i] != nil {
-				cancel() // the call fails: the other samples stop too
-			}
-		}()
 	}
-	wg.Wait()
-	var first error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-		first = cmp.Or(first, err)
-	}
-	return first
+	// The first sample to fail ends the call, and the others stop with it.
+	return par.Do(ctx, len(seqs), 0, func(ctx context.Context, i int) error {
+		return seqs[i].run(ctx, maxTok)
+	})
 }
 
 // decode advances st by toks and returns the logits of its last position,
