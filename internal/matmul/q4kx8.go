@@ -56,13 +56,7 @@ func RepackQ4_Kx8(dst, src []byte, stride, nb int) {
 // Q4_K rows (nb Q4_Kx8 blocks) with one row of nb Q8_K activation blocks,
 // rounded as DotQ4_K without pairwise.
 func DotQ4_Kx8(out []float32, w, a []byte, nb int) {
-	_ = out[7]
-	if nb <= 0 {
-		clear(out[:8])
-		return
-	}
-	_, _ = w[nb*Q4_Kx8Block-1], a[nb*Q8_KBlock-1]
-	dotQ4_Kx8(out, w, a, nb)
+	checkedX8(out, w, a, nb, Q4_Kx8Block, Q8_KBlock, dotQ4_Kx8)
 }
 
 // DotQ4_Kx8x4 is DotQ4_Kx8 for four activation rows (at a, a+astride,
@@ -70,15 +64,7 @@ func DotQ4_Kx8(out []float32, w, a []byte, nb int) {
 // against token t goes to out[t·ostride+r]. Each chunk of nibbles is
 // unpacked once for the four.
 func DotQ4_Kx8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
-	_ = out[3*ostride+7]
-	if nb <= 0 {
-		for t := 0; t < 4; t++ {
-			clear(out[t*ostride : t*ostride+8])
-		}
-		return
-	}
-	_, _ = w[nb*Q4_Kx8Block-1], a[3*astride+nb*Q8_KBlock-1]
-	dotQ4_Kx8x4(out, ostride, w, a, astride, nb)
+	checkedX8x4(out, ostride, w, a, astride, nb, Q4_Kx8Block, Q8_KBlock, dotQ4_Kx8x4)
 }
 
 var (

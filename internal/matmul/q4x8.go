@@ -75,19 +75,32 @@ func quantizeQ8_0SGo(dst []byte, x []float32, nb int) {
 // DotQ4_0x8 writes into out[0:8] the dot products of eight interleaved
 // Q4_0 rows (nb Q4_0x8 blocks) with one row of nb Q8_0S activation blocks.
 func DotQ4_0x8(out []float32, w, a []byte, nb int) {
-	_ = out[7]
-	if nb <= 0 {
-		clear(out[:8])
-		return
-	}
-	_, _ = w[nb*Q4_0x8Block-1], a[nb*Q8_0SBlock-1]
-	dotQ4_0x8(out, w, a, nb)
+	checkedX8(out, w, a, nb, Q4_0x8Block, Q8_0SBlock, dotQ4_0x8)
 }
 
 // DotQ4_0x8x4 is DotQ4_0x8 for four activation rows (at a, a+astride,
 // a+2·astride, a+3·astride bytes): row r against token t goes to
 // out[t·ostride+r]. Each weight block is unpacked once for the four.
 func DotQ4_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
+	checkedX8x4(out, ostride, w, a, astride, nb, Q4_0x8Block, Q8_0SBlock, dotQ4_0x8x4)
+}
+
+// checkedX8 checks that out holds eight floats, w nb blocks of wb bytes
+// and a nb activation blocks of ab bytes before an interleaved kernel,
+// which does not check, reads them.
+func checkedX8(out []float32, w, a []byte, nb, wb, ab int, dot func(out []float32, w, a []byte, nb int)) {
+	_ = out[7]
+	if nb <= 0 {
+		clear(out[:8])
+		return
+	}
+	_, _ = w[nb*wb-1], a[nb*ab-1]
+	dot(out, w, a, nb)
+}
+
+// checkedX8x4 is checkedX8 for the four-token kernels: out holds four
+// rows of eight at ostride, a four activation rows at astride.
+func checkedX8x4(out []float32, ostride int, w, a []byte, astride, nb, wb, ab int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
 	_ = out[3*ostride+7]
 	if nb <= 0 {
 		for t := 0; t < 4; t++ {
@@ -95,8 +108,8 @@ func DotQ4_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
 		}
 		return
 	}
-	_, _ = w[nb*Q4_0x8Block-1], a[3*astride+nb*Q8_0SBlock-1]
-	dotQ4_0x8x4(out, ostride, w, a, astride, nb)
+	_, _ = w[nb*wb-1], a[3*astride+nb*ab-1]
+	dot(out, ostride, w, a, astride, nb)
 }
 
 var (

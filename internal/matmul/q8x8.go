@@ -37,27 +37,13 @@ func RepackQ8_0x8(dst, src []byte, stride, nb int) {
 // DotQ8_0x8 writes into out[0:8] the dot products of eight interleaved
 // Q8_0 rows (nb Q8_0x8 blocks) with one row of nb Q8_0S activation blocks.
 func DotQ8_0x8(out []float32, w, a []byte, nb int) {
-	_ = out[7]
-	if nb <= 0 {
-		clear(out[:8])
-		return
-	}
-	_, _ = w[nb*Q8_0x8Block-1], a[nb*Q8_0SBlock-1]
-	dotQ8_0x8(out, w, a, nb)
+	checkedX8(out, w, a, nb, Q8_0x8Block, Q8_0SBlock, dotQ8_0x8)
 }
 
 // DotQ8_0x8x4 is DotQ8_0x8 for four activation rows (at a, a+astride,
 // ...): row r against token t goes to out[t·ostride+r].
 func DotQ8_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
-	_ = out[3*ostride+7]
-	if nb <= 0 {
-		for t := 0; t < 4; t++ {
-			clear(out[t*ostride : t*ostride+8])
-		}
-		return
-	}
-	_, _ = w[nb*Q8_0x8Block-1], a[3*astride+nb*Q8_0SBlock-1]
-	dotQ8_0x8x4(out, ostride, w, a, astride, nb)
+	checkedX8x4(out, ostride, w, a, astride, nb, Q8_0x8Block, Q8_0SBlock, dotQ8_0x8x4)
 }
 
 var (
