@@ -15,10 +15,7 @@ import (
 func q4x8Case(r *rand.Rand, nb int) (rows []byte, stride int, a8, aS, packed []byte) {
 	stride = nb*Q4_0Block + 2*Q4_0Block
 	rows = randomBlocks(r, Q4_0Block, 8*(nb+2))
-	x := make([]float32, 4*nb*32)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
+	x := randomFloats(r, 4*nb*32)
 	a8, aS = make([]byte, 4*nb*Q8_0Block), make([]byte, 4*nb*Q8_0SBlock)
 	QuantizeQ8_0(a8, x)
 	QuantizeQ8_0S(aS, x)
@@ -152,12 +149,8 @@ func TestDotQ4_Kx8(t *testing.T) {
 	for _, nb := range []int{1, 2, 8} {
 		stride := (nb + 1) * Q4_KBlock
 		rows := randomKBlocks(r, Q4_KBlock, 8*(nb+1))
-		x := make([]float32, nb*256)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
 		a := make([]byte, nb*Q8_KBlock)
-		QuantizeQ8_K(a, x)
+		randomQ8K(r, a, nb)
 		packed := make([]byte, nb*Q4_Kx8Block)
 		RepackQ4_Kx8(packed, rows, stride, nb)
 		got, goGot := make([]float32, 8), make([]float32, 8)
@@ -182,13 +175,9 @@ func TestDotQ4_Kx8x4(t *testing.T) {
 	for _, nb := range []int{1, 3, 8} {
 		stride := nb * Q4_KBlock
 		rows := randomKBlocks(r, Q4_KBlock, 8*nb)
-		x := make([]float32, 4*nb*256)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
 		ab := nb * Q8_KBlock
 		a := make([]byte, 4*ab)
-		QuantizeQ8_K(a, x)
+		randomQ8K(r, a, 4*nb)
 		packed := make([]byte, nb*Q4_Kx8Block)
 		RepackQ4_Kx8(packed, rows, stride, nb)
 		const ostride = 9
@@ -209,12 +198,8 @@ func BenchmarkDotQ4_Kx8x4(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const nb = 8
 	rows := randomKBlocks(r, Q4_KBlock, 8*nb)
-	x := make([]float32, 4*nb*256)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
 	a := make([]byte, 4*nb*Q8_KBlock)
-	QuantizeQ8_K(a, x)
+	randomQ8K(r, a, 4*nb)
 	packed := make([]byte, nb*Q4_Kx8Block)
 	RepackQ4_Kx8(packed, rows, nb*Q4_KBlock, nb)
 	out := make([]float32, 32)
@@ -229,11 +214,7 @@ func BenchmarkDotQ4_Kx8(b *testing.B) {
 	const nb = 8 // a 2048-wide row
 	rows := randomKBlocks(r, Q4_KBlock, 8*nb)
 	a := make([]byte, nb*Q8_KBlock)
-	x := make([]float32, nb*256)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	QuantizeQ8_K(a, x)
+	randomQ8K(r, a, nb)
 	packed := make([]byte, nb*Q4_Kx8Block)
 	RepackQ4_Kx8(packed, rows, nb*Q4_KBlock, nb)
 	out := make([]float32, 8)
@@ -254,10 +235,7 @@ func TestDotQ8_0x8(t *testing.T) {
 		for i := 0; i < 8*(nb+1); i += 7 {
 			rows[i*Q8_0Block+2+i%32] = 0x80 // -128: files may hold it
 		}
-		x := make([]float32, 4*nb*32)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
+		x := randomFloats(r, 4*nb*32)
 		a8, aS := make([]byte, 4*nb*Q8_0Block), make([]byte, 4*nb*Q8_0SBlock)
 		QuantizeQ8_0(a8, x)
 		QuantizeQ8_0S(aS, x)
@@ -285,10 +263,7 @@ func BenchmarkDotQ8_0x8(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const nb = 28
 	rows := randomBlocks(r, Q8_0Block, 8*nb)
-	x := make([]float32, 4*nb*32)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
+	x := randomFloats(r, 4*nb*32)
 	aS := make([]byte, 4*nb*Q8_0SBlock)
 	QuantizeQ8_0S(aS, x)
 	packed := make([]byte, nb*Q8_0x8Block)
@@ -315,10 +290,7 @@ func TestRepackQ5_0x8(t *testing.T) {
 	for _, nb := range []int{1, 4, 28} {
 		stride := nb * Q5_0Block
 		rows := randomBlocks(r, Q5_0Block, 8*nb)
-		x := make([]float32, nb*32)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
+		x := randomFloats(r, nb*32)
 		a8, aS := make([]byte, nb*Q8_0Block), make([]byte, nb*Q8_0SBlock)
 		QuantizeQ8_0(a8, x)
 		QuantizeQ8_0S(aS, x)

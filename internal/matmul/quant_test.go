@@ -63,10 +63,7 @@ func reference(w, a []byte, nb int, q4 bool) float64 {
 func TestQuantizedDots(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, nb := range []int{0, 1, 2, 7, 28, 152} {
-		x := make([]float32, nb*32)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
+		x := randomFloats(r, nb*32)
 		a := make([]byte, nb*Q8_0Block)
 		QuantizeQ8_0(a, x)
 		for _, q4 := range []bool{false, true} {

@@ -202,11 +202,16 @@ func TestQuantizeQ8_K(t *testing.T) {
 
 // randomQ8K writes nb Q8_K blocks of normal random activations into a.
 func randomQ8K(r *rand.Rand, a []byte, nb int) {
-	x := make([]float32, nb*256)
+	QuantizeQ8_K(a, randomFloats(r, nb*256))
+}
+
+// randomFloats returns n standard normal values.
+func randomFloats(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
 	for i := range x {
 		x[i] = float32(r.NormFloat64())
 	}
-	QuantizeQ8_K(a, x)
+	return x
 }
 
 // benchDotK times dot over one 2048-wide row of size-byte blocks.
