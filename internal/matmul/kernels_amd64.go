@@ -55,31 +55,20 @@ func init() {
 	dotFn = dotAsm
 	Kernel = "avx2+fma"
 	if hasF16C() {
+		// The exported wrappers check nb > 0 and the slice bounds.
 		dotQ8_0 = func(w, a []byte, nb int) float32 {
-			if nb == 0 {
-				return 0
-			}
 			return dotQ8_0AVX2(&w[0], &a[0], nb)
 		}
 		dotQ4_0 = func(w, a []byte, nb int) float32 {
-			if nb == 0 {
-				return 0
-			}
 			return dotQ4_0AVX2(&w[0], &a[0], nb)
 		}
 		dotQ4_K = func(w, a []byte, nb int, pairwise bool) float32 {
-			if nb == 0 {
-				return 0
-			}
 			return dotQ4_KAVX2(&w[0], &a[0], nb, flag(pairwise))
 		}
 		dotQ4_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
 			dotQ4_Kx4AVX2(out, &w[0], &a[0], astride, nb)
 		}
 		dotQ5_K = func(w, a []byte, nb int, pairwise bool) float32 {
-			if nb == 0 {
-				return 0
-			}
 			return dotQ5_KAVX2(&w[0], &a[0], nb, flag(pairwise))
 		}
 		dotQ5_Kx4 = func(out *[4]float32, w, a []byte, astride, nb int) {
@@ -89,9 +78,6 @@ func init() {
 			dotQ6_Kx4AVX2(out, &w[0], &a[0], astride, nb)
 		}
 		dotQ6_K = func(w, a []byte, nb int, pairwise bool) float32 {
-			if nb == 0 {
-				return 0
-			}
 			return dotQ6_KAVX2(&w[0], &a[0], nb, flag(pairwise))
 		}
 	}
