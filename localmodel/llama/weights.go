@@ -121,36 +121,24 @@ func (l *linear) mul(out, in []float32, T int) {
 	}
 	in = roundActivations(l.typ, in[:T*l.cols])
 	stripes := (l.rows + stripeRows - 1) / stripeRows
-	workers := min(matmul.Threads(), stripes)
-	if T*l.rows*l.cols < 1<<15 {
-		workers = 1
-	}
-	work := func(w int) {
+	work := func(first, last int) {
 		sp := scratchPool.Get().(*[]float32)
 		if cap(*sp) < stripeRows*l.cols {
 			*sp = make([]float32, stripeRows*l.cols)
 		}
 		buf := (*sp)[:stripeRows*l.cols]
-		for s := w; s < stripes; s += workers {
+		for s := first; s < last; s++ {
 			lo, hi := s*stripeRows, min((s+1)*stripeRows, l.rows)
 			_ = gguf.Dequantize(l.typ, buf[:(hi-lo)*l.cols], l.data[lo*l.rowBytes:hi*l.rowBytes])
 			matmul.Columns(out, in, buf, T, l.cols, l.rows, lo, hi)
 		}
 		scratchPool.Put(sp)
 	}
-	if workers == 1 {
-		work(0)
+	if T*l.rows*l.cols < 1<<15 {
+		work(0, stripes)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(w)
-		}()
-	}
-	wg.Wait()
+	matmul.Parallel(stripes, work)
 }
 
 // mulQuant multiplies quantized weights in integer arithmetic, as ggml
@@ -218,16 +206,8 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		rowsOf(0, l.rows)
 		return
 	}
-	var wg sync.WaitGroup
-	per := ((l.rows+workers-1)/workers + 3) &^ 3
-	for lo := 0; lo < l.rows; lo += per {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			rowsOf(lo, hi)
-		}(lo, min(lo+per, l.rows))
-	}
-	wg.Wait()
+	per := (l.rows + workers - 1) / workers
+	matmul.Parallel(workers, func(lo, hi int) { rowsOf(lo*per, min(hi*per, l.rows)) })
 }
 
 // interleaved names the kernels of a type whose rows are interleaved
