@@ -552,17 +552,21 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 // capitalIn finds the capital of place in the search passages of steps
 // ("[1] Kansas: ... Its capital is Topeka, with ...").
 func capitalIn(steps []react.Step, place string) (string, bool) {
-	re := regexp.MustCompile(`\[\d+\] ` + regexp.QuoteMeta(place) + `:[^\[]*?Its capital is ([A-Z][^,.\[]*?)(?:,|\.|$)`)
 	for _, s := range steps {
 		if s.Action != "search" {
 			continue
 		}
-		if m := re.FindStringSubmatch(s.Observation); m != nil {
-			return strings.TrimSpace(m[1]), true
+		for _, m := range capitalRE.FindAllStringSubmatch(s.Observation, -1) {
+			if m[1] == place {
+				return strings.TrimSpace(m[2]), true
+			}
 		}
 	}
 	return "", false
 }
+
+// capitalRE finds a search passage's place and the capital it states.
+var capitalRE = regexp.MustCompile(`\[\d+\] ([^:\[]+):[^\[]*?Its capital is ([A-Z][^,.\[]*?)(?:,|\.|$)`)
 
 // unit is what a figure of attr is counted in, as the corpus writes it
 // after the number.
@@ -655,13 +659,12 @@ func compareAnswer(question string, q Question, v float64) string {
 // it takes not to read 1.0 ("about 1.03 times", not "about 1.0 times",
 // which would not say which is larger).
 func roundRatio(v float64) string {
-	for d := 1; d <= 4; d++ {
-		p := math.Pow(10, float64(d))
-		if r := math.Round(v*p) / p; r != 1 || d == 4 {
-			return strconv.FormatFloat(r, 'f', d, 64)
-		}
+	d, r := 1, math.Round(v*10)/10
+	for ; r == 1 && d < 4; d++ {
+		p := math.Pow(10, float64(d+1))
+		r = math.Round(v*p) / p
 	}
-	return round1(v)
+	return strconv.FormatFloat(r, 'f', d, 64)
 }
 
 // lastCalculation is the calculator's last result in steps.
