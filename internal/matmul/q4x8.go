@@ -36,12 +36,19 @@ func RepackQ4_0x8(dst, src []byte, stride, nb int) {
 	for b := 0; b < nb; b++ {
 		out := dst[b*Q4_0x8Block : (b+1)*Q4_0x8Block]
 		for r := 0; r < 8; r++ {
-			blk := src[r*stride+b*Q4_0Block : r*stride+(b+1)*Q4_0Block]
-			copy(out[2*r:2*r+2], blk[:2])
-			for c := 0; c < 4; c++ {
-				copy(out[16+32*c+4*r:16+32*c+4*r+4], blk[2+4*c:2+4*c+4])
-			}
+			putRow(out, r, src[r*stride+b*Q4_0Block:r*stride+(b+1)*Q4_0Block])
 		}
+	}
+}
+
+// putRow writes row r's block blk (an f16 scale, then its quant bytes)
+// into an interleaved block of eight rows: the scale at 2r, and each
+// 4-byte chunk c of the quants at 16+32c+4r. Q4_0x8 and Q8_0x8 blocks
+// share this layout.
+func putRow(out []byte, r int, blk []byte) {
+	copy(out[2*r:2*r+2], blk[:2])
+	for c := 0; c < (len(blk)-2)/4; c++ {
+		copy(out[16+32*c+4*r:16+32*c+4*r+4], blk[2+4*c:2+4*c+4])
 	}
 }
 

@@ -25,11 +25,7 @@ func RepackQ8_0x8(dst, src []byte, stride, nb int) {
 	for b := 0; b < nb; b++ {
 		out := dst[b*Q8_0x8Block : (b+1)*Q8_0x8Block]
 		for r := 0; r < 8; r++ {
-			blk := src[r*stride+b*Q8_0Block : r*stride+(b+1)*Q8_0Block]
-			copy(out[2*r:2*r+2], blk[:2])
-			for c := 0; c < 8; c++ {
-				copy(out[16+32*c+4*r:16+32*c+4*r+4], blk[2+4*c:2+4*c+4])
-			}
+			putRow(out, r, src[r*stride+b*Q8_0Block:r*stride+(b+1)*Q8_0Block])
 		}
 	}
 }
@@ -92,10 +88,7 @@ func RepackQ5_0x8(dst, src []byte, stride, nb int) {
 				lo, hi := q5(qh, q[6:], j)
 				blk[2+j], blk[18+j] = byte(int8(lo-16)), byte(int8(hi-16))
 			}
-			copy(out[2*r:2*r+2], blk[:2])
-			for c := 0; c < 8; c++ {
-				copy(out[16+32*c+4*r:16+32*c+4*r+4], blk[2+4*c:2+4*c+4])
-			}
+			putRow(out, r, blk[:])
 		}
 	}
 }
