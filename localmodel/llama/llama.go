@@ -141,12 +141,13 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 // not allocate them anew.
 type scratch struct {
 	x, n, q, k, v, att, proj, gate, up []float32
+	rot                                []float64 // each row's RoPE cos and sin pairs
 }
 
 var forwardScratch = sync.Pool{New: func() any { return new(scratch) }}
 
 // getScratch returns activation buffers for T rows.
-func getScratch(T, E, qDim, kvDim, ff int) *scratch {
+func getScratch(T, E, qDim, kvDim, ff, rotDim int) *scratch {
 	sc := forwardScratch.Get().(*scratch)
 	grow := func(s []float32, n int) []float32 {
 		if cap(s) < n {
@@ -158,6 +159,10 @@ func getScratch(T, E, qDim, kvDim, ff int) *scratch {
 	sc.q, sc.att = grow(sc.q, T*qDim), grow(sc.att, T*qDim)
 	sc.k, sc.v = grow(sc.k, T*kvDim), grow(sc.v, T*kvDim)
 	sc.gate, sc.up = grow(sc.gate, T*ff), grow(sc.up, T*ff)
+	if cap(sc.rot) < T*rotDim {
+		sc.rot = make([]float64, T*rotDim)
+	}
+	sc.rot = sc.rot[:T*rotDim]
 	return sc
 }
 
@@ -200,15 +205,18 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	}
 	E, hd := c.Embd, c.HeadDim
 	qDim, kvDim := c.Heads*hd, c.KVHeads*hd
-	sc := getScratch(T, E, qDim, kvDim, c.FF)
+	sc := getScratch(T, E, qDim, kvDim, c.FF, c.RopeDim)
 	defer forwardScratch.Put(sc)
 	x, n, q, k, v, att, proj, gate, up := sc.x, sc.n, sc.q, sc.k, sc.v, sc.att, sc.proj, sc.gate, sc.up
 	row := 0
 	starts := make([]int, len(segs)) // each sequence's first row
+	rd := c.RopeDim
 	for i, g := range segs {
 		starts[i] = row
-		for _, tok := range g.tokens {
+		for t, tok := range g.tokens {
 			m.embd.row(x[row*E:(row+1)*E], int(tok))
+			// The rotation at this position, once for every head and layer.
+			m.ropeAngles(sc.rot[row*rd:(row+1)*rd], g.s.n+t)
 			row++
 		}
 	}
@@ -230,12 +238,13 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 		attend := func(i, row int) {
 			s, gT := segs[i].s, len(segs[i].tokens)
 			for t := 0; t < gT; t++ {
-				pos, r := s.n+t, row+t
+				r := row + t
+				rot := sc.rot[r*rd : (r+1)*rd]
 				for h := 0; h < c.Heads; h++ {
-					m.rope(q[r*qDim+h*hd:r*qDim+(h+1)*hd], pos)
+					m.rope(q[r*qDim+h*hd:r*qDim+(h+1)*hd], rot)
 				}
 				for h := 0; h < c.KVHeads; h++ {
-					m.rope(k[r*kvDim+h*hd:r*kvDim+(h+1)*hd], pos)
+					m.rope(k[r*kvDim+h*hd:r*kvDim+(h+1)*hd], rot)
 				}
 			}
 			s.k[li] = append(s.k[li], k[row*kvDim:(row+gT)*kvDim]...)
@@ -281,15 +290,21 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	return logits
 }
 
-// rope rotates one head's vector for position pos, as ggml does: pairs
-// (2i, 2i+1), or (i, i+d/2) in NEOX mode, by angle pos·freq[i]; dimensions
-// past RopeDim are left as they are.
-func (m *Model) rope(x []float32, pos int) {
-	d := m.Config.RopeDim
-	half := d / 2
+// ropeAngles writes the cosine and sine of each rotated pair's angle
+// pos·freq[i] into rot (RopeDim values: cos, sin, cos, sin, ...).
+func (m *Model) ropeAngles(rot []float64, pos int) {
+	for i := range m.Config.RopeDim / 2 {
+		rot[2*i+1], rot[2*i] = math.Sincos(float64(pos) * float64(m.ropeFreq[i]))
+	}
+}
+
+// rope rotates one head's vector by the angles of ropeAngles, as ggml
+// does: pairs (2i, 2i+1), or (i, i+d/2) in NEOX mode; dimensions past
+// RopeDim are left as they are.
+func (m *Model) rope(x []float32, rot []float64) {
+	half := m.Config.RopeDim / 2
 	for i := 0; i < half; i++ {
-		theta := float64(pos) * float64(m.ropeFreq[i])
-		sin, cos := math.Sincos(theta)
+		cos, sin := rot[2*i], rot[2*i+1]
 		a, b := 2*i, 2*i+1
 		if m.Config.NeoX {
 			a, b = i, i+half
@@ -333,10 +348,7 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 // when there are several (a batch of sequences).
 func swiglu(gate, up []float32, T, ff int) {
 	rows := func(lo, hi int) {
-		for i := lo * ff; i < hi*ff; i++ {
-			g := gate[i]
-			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
-		}
+		matmul.SwiGLU(gate[lo*ff:hi*ff], up[lo*ff:hi*ff])
 	}
 	if T < 4 {
 		rows(0, T)

@@ -1,0 +1,16 @@
+//go:build amd64 && !purego
+
+package matmul
+
+//go:noescape
+func swigluAVX2(gate, up *float32, n int)
+
+// swigluSIMD runs whole vectors of eight in assembly and the rest in Go
+// (llama.cpp too finishes a row's last values with scalar code).
+func swigluSIMD(gate, up []float32) {
+	n := len(gate) &^ 7
+	if n > 0 {
+		swigluAVX2(&gate[0], &up[0], n)
+	}
+	swigluGo(gate[n:], up[n:])
+}
