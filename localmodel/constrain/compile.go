@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,6 +20,15 @@ type Program struct {
 	// dist is, per state, the fewest bytes from it to acceptance.
 	dist  []int32
 	start int
+	// marks lends closure computations a mark per NFA state (*marks), so
+	// that a new matcher does not clear one of its own.
+	marks sync.Pool
+}
+
+// marks flags NFA states: those whose mark equals stamp are flagged.
+type marks struct {
+	mark  []uint32
+	stamp uint32
 }
 
 // computeDistance finds, for every state, the fewest bytes that complete

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -81,7 +82,17 @@ type Matcher struct {
 
 	mu     sync.Mutex
 	states []*dstate
-	byKey  map[string]int32
+	// next[s][b] is state s's transition on byte b (-2: not built yet),
+	// apart from the states: the mask walk follows hundreds of thousands
+	// of them a mask.
+	next  []*[256]int32
+	byKey map[string]int32
+	// Scratch of step and closure: NFA states marked with stamp are in the
+	// closure being built.
+	mark             []uint32
+	stamp            uint32
+	stack, set, seed []int32
+	key              []byte
 	// bytes approximates the memory the lazy DFA holds; past budget new
 	// states fail with ErrTooComplex (reported by Err).
 	bytes, budget int64
@@ -97,8 +108,7 @@ const Dead = -1
 type dstate struct {
 	set    []int32
 	accept bool
-	dist   int32      // fewest bytes to acceptance
-	next   [256]int32 // -2: not computed yet
+	dist   int32 // fewest bytes to acceptance
 	mask   []uint64
 	// maxNextDist is the largest dist of a state an allowed token leads
 	// to; within caches masks for a remaining budget below it.
@@ -116,25 +126,35 @@ func NewMatcher(p *Program, ix *Index, eot int32) *Matcher {
 	return m
 }
 
-// closure adds epsilon moves and drops states that cannot reach acceptance.
+// closure adds epsilon moves and drops states that cannot reach
+// acceptance. The result is scratch, valid until the next call.
 func (m *Matcher) closure(seed []int32) []int32 {
 	n := m.prog.n
-	seen := map[int32]bool{}
-	var out []int32
-	stack := append([]int32(nil), seed...)
+	mk, _ := m.prog.marks.Get().(*marks)
+	if mk == nil {
+		mk = &marks{mark: make([]uint32, len(n.trans))}
+	}
+	defer m.prog.marks.Put(mk)
+	if mk.stamp++; mk.stamp == 0 { // wrapped: old marks could match
+		clear(mk.mark)
+		mk.stamp = 1
+	}
+	out := m.set[:0]
+	stack := append(m.stack[:0], seed...)
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[s] || !m.prog.alive[s] {
+		if mk.mark[s] == mk.stamp || !m.prog.alive[s] {
 			continue
 		}
-		seen[s] = true
+		mk.mark[s] = mk.stamp
 		out = append(out, s)
 		for _, t := range n.eps[s] {
 			stack = append(stack, int32(t))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
+	m.set, m.stack = out, stack
 	return out
 }
 
@@ -143,10 +163,11 @@ func (m *Matcher) state(set []int32) int32 {
 	if len(set) == 0 {
 		return Dead
 	}
-	key := make([]byte, 4*len(set))
-	for i, s := range set {
-		binary.LittleEndian.PutUint32(key[4*i:], uint32(s))
+	key := m.key[:0]
+	for _, s := range set {
+		key = binary.LittleEndian.AppendUint32(key, uint32(s))
 	}
+	m.key = key
 	if id, ok := m.byKey[string(key)]; ok {
 		return id
 	}
@@ -156,10 +177,7 @@ func (m *Matcher) state(set []int32) int32 {
 		}
 		return Dead
 	}
-	d := &dstate{set: set, dist: 1 << 30}
-	for i := range d.next {
-		d.next[i] = -2
-	}
+	d := &dstate{set: slices.Clone(set), dist: 1 << 30}
 	for _, s := range set {
 		if m.prog.n.accept[s] {
 			d.accept = true
@@ -169,6 +187,11 @@ func (m *Matcher) state(set []int32) int32 {
 	m.bytes += int64(len(key)) + int64(len(set))*4 + 1100
 	id := int32(len(m.states))
 	m.states = append(m.states, d)
+	unbuilt := new([256]int32)
+	for i := range unbuilt {
+		unbuilt[i] = -2
+	}
+	m.next = append(m.next, unbuilt)
 	m.byKey[string(key)] = id
 	return id
 }
@@ -232,20 +255,20 @@ func (m *Matcher) step(s int32, b byte) int32 {
 	if s < 0 {
 		return Dead
 	}
-	d := m.states[s]
-	if nx := d.next[b]; nx != -2 {
+	if nx := m.next[s][b]; nx != -2 {
 		return nx
 	}
-	var seed []int32
-	for _, st := range d.set {
+	seed := m.seed[:0]
+	for _, st := range m.states[s].set {
 		for _, e := range m.prog.n.trans[st] {
 			if b >= e.lo && b <= e.hi {
 				seed = append(seed, int32(e.to))
 			}
 		}
 	}
+	m.seed = seed
 	nx := m.state(m.closure(seed))
-	m.states[s].next[b] = nx
+	m.next[s][b] = nx
 	return nx
 }
 
@@ -275,7 +298,7 @@ func (m *Matcher) Mask(s int32) []uint64 {
 	ix := m.ix
 	depthState := make([]int32, 1, 64) // depthState[k]: state after k bytes of the current token
 	depthState[0] = s
-	states := m.states // refreshed when step adds states
+	states, next := m.states, m.next // refreshed when step adds states
 	maxNextDist := d.maxNextDist
 	for i := 0; i < len(ix.order); {
 		t := ix.toks[i]
@@ -287,11 +310,11 @@ func (m *Matcher) Mask(s int32) []uint64 {
 		cur := depthState[l]
 		dead := false
 		for k := l; k < len(t); k++ {
-			if nx := states[cur].next[t[k]]; nx != -2 {
+			if nx := next[cur][t[k]]; nx != -2 {
 				cur = nx // a transition already built (the common case)
 			} else {
 				cur = m.step(cur, t[k])
-				states = m.states
+				states, next = m.states, m.next
 			}
 			if cur < 0 {
 				dead = true
