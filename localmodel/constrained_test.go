@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"runtime"
@@ -223,4 +224,61 @@ func TestConstraintCachesAreBounded(t *testing.T) {
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("12 distinct constraints: heap grew %d KB (cache budget 8 MB)", grown>>10)
 	assert.Less(t, grown, int64(16<<20))
+}
+
+// Sampling under a constraint draws from the whole distribution first and
+// falls back to the mask when the draw is not allowed; the tokens it
+// picks must still follow the masked distribution p(t)/P(allowed). The
+// first token of 3,000 one-token samples is compared with it.
+func TestCheckFirstSamplingKeepsTheMaskedDistribution(t *testing.T) {
+	m := tinyModelCtx(t, 64)
+	eot, _ := m.Tok.SpecialID(tokenizer.EndOfText)
+	prompt := m.Tok.Encode("Answer:")
+	prog, err := constrain.Compile(&llm.Constraint{Kind: llm.ConstraintRegex, Regex: `[a-z]{1,8}`})
+	require.NoError(t, err)
+	mt := constrain.NewMatcher(prog, m.ConstraintIndex(), eot)
+	logits, err := m.Net.Forward(m.Net.NewState(), prompt, false)
+	require.NoError(t, err)
+	// The masked distribution at temperature 1.
+	mask := mt.Mask(mt.Start())
+	want := map[int32]float64{}
+	maxv, total, inMask := float64(logits[0]), 0.0, 0.0
+	for _, v := range logits[:m.Net.VocabSize()] {
+		maxv = max(maxv, float64(v))
+	}
+	for id, v := range logits[:m.Net.VocabSize()] {
+		p := math.Exp(float64(v) - maxv)
+		total += p
+		if constrain.Allowed(mask, int32(id)) {
+			want[int32(id)] = p
+			inMask += p
+		}
+	}
+	for id := range want {
+		want[id] /= inMask
+	}
+	t.Logf("the constraint allows %.1f%% of the unmasked probability", 100*inMask/total)
+	require.Less(t, inMask/total, 0.9, "the test needs draws the mask rejects")
+	const n = 3000
+	out, _, err := m.Generate(context.Background(), prompt, localmodel.GenerateOptions{MaxTokens: 1, N: n, Constraint: mt,
+		Sampling: localmodel.Sampling{Temperature: 1, Seed: 3}})
+	require.NoError(t, err)
+	got := map[int32]float64{}
+	for _, s := range out {
+		require.Len(t, s.Tokens, 1)
+		require.Contains(t, want, s.Tokens[0], "a token the mask does not allow")
+		got[s.Tokens[0]] += 1.0 / n
+	}
+	// Each token with a fair share: its frequency within 4.5 standard
+	// deviations; all the rare ones together likewise.
+	var rare, rareWant float64
+	for id, p := range want {
+		if p < 0.01 {
+			rare, rareWant = rare+got[id], rareWant+p
+			continue
+		}
+		sd := math.Sqrt(p * (1 - p) / n)
+		assert.InDelta(t, p, got[id], 4.5*sd, "token %d %q", id, m.Tok.Token(id))
+	}
+	assert.InDelta(t, rareWant, rare, 4.5*math.Sqrt(rareWant*(1-rareWant)/n)+1e-9)
 }

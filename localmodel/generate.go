@@ -284,11 +284,14 @@ func (q *sequence) emitForced(toks []int32) bool {
 func (q *sequence) choose() (tok int32, lp []float64, stop bool) {
 	var allowed func(int) bool
 	c := q.o.Constraint
-	if c != nil && q.o.Sampling.Temperature <= 0 && q.o.TopLogprobs == 0 {
-		// Greedy: when the best token overall keeps the constraint alive
-		// it is the best allowed one, and walking its bytes is all the
-		// check costs; the mask over the vocabulary is computed only when
-		// it does not.
+	if c != nil && q.o.TopLogprobs == 0 && q.o.Sampling.checkFirst() {
+		// Check first, mask only when needed. Greedy: when the best token
+		// overall keeps the constraint alive it is the best allowed one,
+		// and walking its bytes is all the check costs. Sampling: a token
+		// drawn from the whole distribution and kept when allowed, or else
+		// drawn again from the allowed ones, is drawn from the allowed
+		// ones: P(t) = p(t) + (1 - P(allowed))·p(t)/P(allowed) =
+		// p(t)/P(allowed). (llama.cpp samples grammars the same way.)
 		tok, lp = q.sample(nil)
 		if c.AllowsWithin(q.cs, tok, q.m.Tok.Token(tok), q.left) {
 			if q.m.isStop(tok) {

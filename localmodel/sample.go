@@ -15,6 +15,14 @@ type Sampling struct {
 	Seed        uint64
 }
 
+// checkFirst reports whether a token drawn without a constraint's mask,
+// when the constraint allows it, is drawn as if under the mask: for greedy
+// decoding and plain temperature sampling, not for top-k or top-p, whose
+// cut-off depends on which tokens are allowed.
+func (s Sampling) checkFirst() bool {
+	return s.Temperature <= 0 || s.TopK <= 0 && (s.TopP <= 0 || s.TopP >= 1)
+}
+
 // pick returns the chosen token and the log-softmax of the (temperature 1)
 // distribution, for logprobs. allowed, when set, masks out tokens.
 func (s Sampling) pick(logits []float32, r *rand.Rand, allowed func(int) bool) (int32, []float64) {
