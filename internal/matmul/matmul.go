@@ -97,6 +97,11 @@ func Columns(out, in, w []float32, rows, inDim, outDim, lo, hi int) {
 // kernel computes output columns [lo, hi) for all rows; weight row o is at
 // w[(o-wBase)*inDim].
 func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) {
+	// The kernels' sums, declared once: passed to a kernel through a
+	// function variable they escape, and inside the loops each block of
+	// four columns would allocate its own.
+	var s [12]float32
+	var s4 [4]float32
 	for r0 := 0; r0 < rows; r0 += blockRows {
 		r1 := min(r0+blockRows, rows)
 		o := lo
@@ -112,7 +117,6 @@ func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) 
 			}
 			r := r0
 			for ; r+3 <= r1; r += 3 {
-				var s [12]float32
 				dot3x4(&s, in[r*inDim:(r+1)*inDim], in[(r+1)*inDim:(r+2)*inDim], in[(r+2)*inDim:(r+3)*inDim], w0, w1, w2, w3)
 				for k := 0; k < 3; k++ {
 					ok := out[(r+k)*outDim+o : (r+k)*outDim+o+4]
@@ -121,10 +125,9 @@ func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) 
 			}
 			for ; r < r1; r++ {
 				x := in[r*inDim : (r+1)*inDim]
-				var s [4]float32
-				dot1x4(&s, x, w0, w1, w2, w3)
+				dot1x4(&s4, x, w0, w1, w2, w3)
 				oa := out[r*outDim+o : r*outDim+o+4]
-				oa[0], oa[1], oa[2], oa[3] = s[0]+b0, s[1]+b1, s[2]+b2, s[3]+b3
+				oa[0], oa[1], oa[2], oa[3] = s4[0]+b0, s4[1]+b1, s4[2]+b2, s4[3]+b3
 			}
 		}
 		for ; o < hi; o++ {

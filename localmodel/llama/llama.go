@@ -247,8 +247,8 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 					m.rope(k[r*kvDim+h*hd:r*kvDim+(h+1)*hd], rot)
 				}
 			}
-			s.k[li] = append(s.k[li], k[row*kvDim:(row+gT)*kvDim]...)
-			s.v[li] = append(s.v[li], v[row*kvDim:(row+gT)*kvDim]...)
+			s.k[li] = appendKV(s.k[li], k[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
+			s.v[li] = appendKV(s.v[li], v[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
 			m.attention(att[row*qDim:(row+gT)*qDim], q[row*qDim:(row+gT)*qDim], s.k[li], s.v[li], s.n, gT)
 		}
 		if len(segs) == 1 {
@@ -325,7 +325,9 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	n := pos + T
 	heads := func(lo, hi int) {
-		sc := make([]float32, n)
+		scb := borrowFloats(n)
+		defer floatBufs.Put(scb)
+		sc := *scb
 		for h := lo; h < hi; h++ {
 			kvh := h / group
 			for t := 0; t < T; t++ {
@@ -392,4 +394,31 @@ func addInPlace(x, y []float32) {
 	for i := range x {
 		x[i] += y[i]
 	}
+}
+
+// floatBufs lends attention's score rows (one per thread and call).
+var floatBufs = sync.Pool{New: func() any { return new([]float32) }}
+
+// borrowFloats returns a buffer of n floats from floatBufs (contents
+// undefined; put it back when done).
+func borrowFloats(n int) *[]float32 {
+	b := floatBufs.Get().(*[]float32)
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// appendKV appends new positions to a layer's cache, doubling its capacity
+// when full (up to limit, the whole context): append's own growth for
+// slices this large is about 1.25x, which copies the cache over and over
+// as a sequence grows.
+func appendKV(cache, add []float32, limit int) []float32 {
+	if n := len(cache) + len(add); n > cap(cache) {
+		grown := make([]float32, len(cache), max(n, min(2*cap(cache), limit)))
+		copy(grown, cache)
+		cache = grown
+	}
+	return append(cache, add...)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -266,5 +267,41 @@ func TestForwardBatchMatchesForward(t *testing.T) {
 				[][]int32{probe[:3], probe[5:17], probe[2:3], probe[9:11], probe[1:8]},
 				[][]int32{{40}, {41}, {42, 43, 44}, {45}, {46}}, tol)
 		})
+	}
+}
+
+// A decode step allocates little beyond the logits it returns: the
+// activations, their quantized copies and attention's scores come from
+// pools, and the fp32 kernels' sums no longer escape once per four
+// columns. What is left is a few small closures a layer and the KV
+// cache's growth (an append that reallocates now and then, averaged in).
+func TestDecodeStepAllocatesLittle(t *testing.T) {
+	for _, typ := range []gguf.Type{gguf.Q8_0, gguf.Q4_K, gguf.F32} {
+		m := load(t, writeModel(t, small("qwen2"), typ, false))
+		net := m.Net
+		s := net.NewState()
+		_, err := net.Forward(s, probe[:8], false)
+		require.NoError(t, err)
+		const steps = 100
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := range steps {
+			_, err := net.Forward(s, probe[i%len(probe):i%len(probe)+1], false)
+			require.NoError(t, err)
+		}
+		runtime.ReadMemStats(&after)
+		allocs := float64(after.Mallocs-before.Mallocs) / steps
+		bytes := float64(after.TotalAlloc-before.TotalAlloc) / steps
+		logits := float64(4 * net.VocabSize())
+		t.Logf("%s: %.0f allocations and %.0f bytes a decoded token (logits %.0f bytes)", typ, allocs, bytes, logits)
+		c := small("qwen2")
+		assert.LessOrEqual(t, allocs, float64(64*c.Layers), typ.String())
+		// KV cache growth: 2·KVHeads·HeadDim floats a layer a token,
+		// tripled at most by the doubling reallocations. One layer's
+		// activations (x, its norm, q, k, v, attention, projection, gate
+		// and up) are 10 KB here, 12 KB with their quantized copies: a
+		// step that allocated them would pass 4 KB a layer.
+		kv := float64(3 * 2 * 4 * c.KVHeads * (c.Embd / c.Heads) * c.Layers)
+		assert.LessOrEqual(t, bytes, logits+kv+float64(4096*c.Layers), typ.String())
 	}
 }

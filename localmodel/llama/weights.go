@@ -179,7 +179,9 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	}
 	ab := nb * ablock
-	aq := make([]byte, T*ab)
+	aqb := borrowBytes(T * ab)
+	defer byteBufs.Put(aqb)
+	aq := *aqb
 	for t := 0; t < T; t++ {
 		quantize(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
 	}
@@ -233,7 +235,9 @@ var (
 func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	nb := l.cols / 32
 	ab := nb * matmul.Q8_0SBlock
-	aq := make([]byte, T*ab)
+	aqb := borrowBytes(T * ab)
+	defer byteBufs.Put(aqb)
+	aq := *aqb
 	matmul.QuantizeQ8_0S(aq, in[:T*l.cols])
 	gb := nb * k.block
 	groups := l.rows / 8
@@ -255,7 +259,9 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 		matmul.Parallel(groups, groupsOf)
 	}
 	if rest := l.rows - 8*groups; rest > 0 {
-		a8 := make([]byte, nb*matmul.Q8_0Block)
+		a8b := borrowBytes(nb * matmul.Q8_0Block)
+		defer byteBufs.Put(a8b)
+		a8 := *a8b
 		for t := 0; t < T; t++ {
 			matmul.QuantizeQ8_0(a8, in[t*l.cols:(t+1)*l.cols])
 			for o := 8 * groups; o < l.rows; o++ {
@@ -273,7 +279,9 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	nb := l.cols / 256
 	ab := nb * matmul.Q8_KBlock
-	aq := make([]byte, T*ab)
+	aqb := borrowBytes(T * ab)
+	defer byteBufs.Put(aqb)
+	aq := *aqb
 	for t := 0; t < T; t++ {
 		matmul.QuantizeQ8_K(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
 	}
@@ -322,4 +330,20 @@ func roundActivations(t gguf.Type, in []float32) []float32 {
 		copy(out, in)
 	}
 	return out
+}
+
+// byteBufs lends the quantized activations of a multiply: a decode step of
+// a 24-layer model multiplies about 170 times, and each would otherwise
+// allocate its own.
+var byteBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// borrowBytes returns a buffer of n bytes from byteBufs (contents
+// undefined; put it back when done).
+func borrowBytes(n int) *[]byte {
+	b := byteBufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	return b
 }
