@@ -73,6 +73,8 @@ var (
 	yearRE       = regexp.MustCompile(`\b(1[5-9]\d\d|2[01]\d\d)\b`)
 	wordRE       = regexp.MustCompile(`[a-z]+`)
 	digitRE      = regexp.MustCompile(`\d`)
+	hyphenRE     = regexp.MustCompile(`(\pL)-(\pL)`)
+	withWaterRE  = regexp.MustCompile(`(?i)\s*\b(?:including|incl\.?|with|plus|counting) (?:inland |its |the )?water\b`)
 )
 
 func hasAny(words map[string]bool, ws ...string) bool {
@@ -210,6 +212,11 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{}, "has a number the model cannot use", false
 	}
 	q = washingtonDC.ReplaceAllString(q, "District of Columbia")
+	// "Texas + Florida" adds; "per-square-mile" is "per square mile";
+	// "total area including water" is the total area.
+	q = strings.NewReplacer(" + ", " plus ", "+", " plus ", " & ", " and ").Replace(q)
+	q = hyphenRE.ReplaceAllString(q, "$1 $2")
+	q = withWaterRE.ReplaceAllString(q, " ")
 	q = stateGroupRE.ReplaceAllStringFunc(q, func(m string) string {
 		return stateGroups[strings.TrimPrefix(strings.ToLower(m), "the ")]
 	})
@@ -242,7 +249,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	switch {
 	case density:
 		attr = "density"
-	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount", "ppl"):
+	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount", "ppl", "census", "count"):
 		attr = "population"
 	case words["land"]:
 		attr = "land area"
