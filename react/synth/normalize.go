@@ -101,6 +101,37 @@ var demonyms = map[string]string{
 	"washingtonian": "Washington", "wisconsinite": "Wisconsin", "wyomingite": "Wyoming",
 }
 
+// nicknames are the states' best-known nicknames ("the Sunshine State").
+var nicknames = map[string]string{
+	"yellowhammer state": "Alabama", "heart of dixie": "Alabama", "last frontier": "Alaska", "grand canyon state": "Arizona",
+	"natural state": "Arkansas", "golden state": "California", "centennial state": "Colorado", "constitution state": "Connecticut",
+	"nutmeg state": "Connecticut", "first state": "Delaware", "diamond state": "Delaware", "sunshine state": "Florida",
+	"peach state": "Georgia", "empire state of the south": "Georgia", "aloha state": "Hawaii", "gem state": "Idaho",
+	"prairie state": "Illinois", "land of lincoln": "Illinois", "hoosier state": "Indiana", "hawkeye state": "Iowa",
+	"sunflower state": "Kansas", "bluegrass state": "Kentucky", "pelican state": "Louisiana", "pine tree state": "Maine",
+	"old line state": "Maryland", "bay state": "Massachusetts", "great lakes state": "Michigan", "wolverine state": "Michigan",
+	"north star state": "Minnesota", "gopher state": "Minnesota", "magnolia state": "Mississippi", "show me state": "Missouri",
+	"treasure state": "Montana", "big sky country": "Montana", "cornhusker state": "Nebraska", "silver state": "Nevada",
+	"battle born state": "Nevada", "granite state": "New Hampshire", "garden state": "New Jersey", "land of enchantment": "New Mexico",
+	"empire state": "New York", "tar heel state": "North Carolina", "old north state": "North Carolina", "peace garden state": "North Dakota",
+	"buckeye state": "Ohio", "sooner state": "Oklahoma", "beaver state": "Oregon", "keystone state": "Pennsylvania",
+	"ocean state": "Rhode Island", "palmetto state": "South Carolina", "mount rushmore state": "South Dakota",
+	"volunteer state": "Tennessee", "lone star state": "Texas", "beehive state": "Utah", "green mountain state": "Vermont",
+	"old dominion": "Virginia", "evergreen state": "Washington", "mountain state": "West Virginia", "badger state": "Wisconsin",
+	"equality state": "Wyoming", "cowboy state": "Wyoming",
+}
+
+// nicknameRE finds a nickname, longest first ("Green Mountain State"
+// before "Mountain State"), with or without "the".
+var nicknameRE = func() *regexp.Regexp {
+	names := make([]string, 0, len(nicknames))
+	for nk := range nicknames {
+		names = append(names, strings.ReplaceAll(regexp.QuoteMeta(nk), " ", `[\s-]+`))
+	}
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
+	return regexp.MustCompile(`(?i)\b(?:the\s+)?(?:` + strings.Join(names, "|") + `)\b`)
+}()
+
 var demonymRE = func() *regexp.Regexp {
 	names := make([]string, 0, len(demonyms))
 	for d := range demonyms {
@@ -220,6 +251,11 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	q = stateGroupRE.ReplaceAllStringFunc(q, func(m string) string {
 		return stateGroups[strings.TrimPrefix(strings.ToLower(m), "the ")]
 	})
+	// "The Sunshine State" is Florida.
+	q = nicknameRE.ReplaceAllStringFunc(q, func(m string) string {
+		key := strings.Join(strings.FieldsFunc(strings.ToLower(m), func(r rune) bool { return r == ' ' || r == '-' || r == '\t' }), " ")
+		return nicknames[strings.TrimPrefix(key, "the ")]
+	})
 	// "How many Texans are there?" asks how many people live in Texas.
 	q = demonymRE.ReplaceAllStringFunc(q, func(m string) string {
 		return "people in " + demonyms[strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(m, "s"), "S"))]
@@ -249,7 +285,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	switch {
 	case density:
 		attr = "density"
-	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount", "ppl", "census", "count"):
+	case hasAny(words, "population", "populations", "populous", "people", "residents", "inhabitants", "persons", "citizens", "live", "lives", "living", "populated", "folks", "pop", "headcount", "ppl", "census", "count", "populace"):
 		attr = "population"
 	case words["land"]:
 		attr = "land area"
@@ -614,11 +650,20 @@ func containsAny(s string, ps ...string) bool {
 // asksYesNo reports a question that opens as a yes/no one ("is", "does",
 // "has" ...).
 func asksYesNo(lower string) bool {
-	switch wordRE.FindString(lower) {
-	case "is", "are", "does", "do", "has", "have":
-		return true
+	// The question's first word, or its last sentence's ("My friend says
+	// Texas has more people than California. Is that true?").
+	sentences := strings.FieldsFunc(lower, func(r rune) bool { return r == '.' || r == '?' || r == '!' })
+	firsts := []string{wordRE.FindString(lower)}
+	if len(sentences) > 1 {
+		firsts = append(firsts, wordRE.FindString(sentences[len(sentences)-1]))
 	}
-	return false
+	for _, w := range firsts {
+		switch w {
+		case "is", "are", "does", "do", "has", "have":
+			return true
+		}
+	}
+	return containsAny(lower, "is that true", "is it true", "is this true", "true or false", "right?", "correct?")
 }
 
 // compareAnswer answers a comparison of q's two places whose figures stand
