@@ -75,7 +75,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		args = []string{"react", "-h"}
 	}
 	if len(args) == 0 || args[0] != "react" {
-		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-tiny] [-constrained=true|false|both] [-vote 5] [-questions 100] [-natural 240] [-v]")
+		fmt.Fprintln(stderr, "usage: ponder eval react [-backend auto|openai|local] [-model M] [-tiny] [-constrained=true|false|both] [-vote 5] [-questions 100] [-natural 240] [-read=false] [-v]")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("eval react", flag.ContinueOnError)
@@ -91,6 +91,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	verbose := fs.Bool("v", false, "print each failure")
 	votes := fs.Int("vote", 5, "add a column: self-consistency over this many sampled constrained runs (0: none)")
 	naturalN := fs.Int("natural", 240, "also run this many of the natural-question dev set (react/natural; 0: none)")
+	read := fs.Bool("read", true, "with the bundled profile, read each question onto the trained wording first (synth.Normalizer); false hands the model the question as typed")
 	tiny := fs.Bool("tiny", false, "run the agent the way the tiny model was trained (no system prompt, one passage per search, its vocabulary); default: on for the bundled model, so a checkpoint of 'ponder train react-tiny' needs -tiny")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -119,6 +120,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		a := &react.Agent{Model: m, Tools: s.tools, Constrained: con, MaxSteps: 6, Timeout: time.Minute}
 		if bundled {
 			synth.AsTrained(a)
+			if !*read {
+				a.Rewrite, a.Decompose = nil, nil
+			}
 		}
 		return a
 	}
@@ -162,6 +166,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	name := *be + " " + *model
 	if backend.Bundled(*be, *model) {
 		name = "the bundled model"
+	}
+	if !*read {
+		for i := range methods {
+			methods[i].name += " (questions as typed)"
+		}
 	}
 	if *n <= 0 {
 		return evalNatural(ctx, *naturalN, sets[1], methods, stdout, stderr, *verbose)

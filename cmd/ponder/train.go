@@ -81,9 +81,15 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	eot, _ := tok.SpecialID(tokenizer.EndOfText)
 	ds := &train.Dataset{}
-	longest := 0
+	longest, tooLong := 0, 0
 	for _, e := range ex {
 		ids := tok.Encode(e.Text)
+		if len(ids) >= *seq {
+			// A trace that does not fit a row does not fit the model's
+			// context either: the agent could never run it.
+			tooLong++
+			continue
+		}
 		produce := make([]bool, len(ids))
 		off := 0
 		for i, id := range ids {
@@ -93,8 +99,8 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		longest = max(longest, len(ids))
 		ds.Add(ids, produce, eot)
 	}
-	fmt.Fprintf(stdout, "data: %d traces, %d tokens (%.0f per trace, longest %d), vocabulary %d, built in %s\n",
-		len(ex), len(ds.Tokens), float64(len(ds.Tokens))/float64(len(ex)), longest, tok.VocabSize(), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "data: %d traces, %d tokens (%.0f per trace, longest %d; %d left out, longer than a row), vocabulary %d, built in %s\n",
+		len(ex)-tooLong, len(ds.Tokens), float64(len(ds.Tokens))/float64(len(ex)-tooLong), longest, tooLong, tok.VocabSize(), time.Since(t0).Round(time.Millisecond))
 	m := start
 	if m == nil {
 		cfg := TinyConfig

@@ -14,7 +14,8 @@ type Example struct {
 	Produce []bool
 }
 
-// Examples generates n traces over a world of places invented from seed.
+// Examples generates n traces over a world of places invented from seed:
+// half from NewTask's trained wordings, half from NewUserTask.
 func Examples(ctx context.Context, seed uint64, places, n int) ([]Example, error) {
 	w, err := NewWorld(seed, places)
 	if err != nil {
@@ -27,7 +28,12 @@ func Examples(ctx context.Context, seed uint64, places, n int) ([]Example, error
 	r := rand.New(rand.NewPCG(seed, 1))
 	out := make([]Example, 0, n)
 	for len(out) < n {
+		// Half the questions are worded as the agent's reader hands them
+		// to the model, half as people type them.
 		t := NewTask(r, names, func(n string) corpus.State { return w.byName[n] })
+		if r.IntN(2) == 0 {
+			t = NewUserTask(r, w)
+		}
 		steps, err := Trace(ctx, w.Tools, t)
 		if err != nil {
 			return nil, err

@@ -5,12 +5,21 @@
 // traces in exactly the agent's text format, with observations produced by
 // running the real tools.
 //
+// Questions come in two voices. NewTask words them as the agent's reader
+// (Normalizer) hands them to the model. NewUserTask words them as people
+// type them: many wordings a kind, filler ("quick question:"), lower case,
+// no question mark, a place's code or a typo that search still resolves,
+// comparisons ("which has more people, A or B"), and questions the agent
+// must refuse (other facts, other years, places it does not know,
+// arithmetic, chit-chat), whose traces say so.
+//
 // Place names look like real ones, in many shapes ("Norvale", "Port Elsen",
 // "New Carrow", "North Tessa", "Marlo Island"); the 50 US states and DC never
 // appear: they are the held-out test.
 package synth
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -71,11 +80,16 @@ func Name(r *rand.Rand) string {
 	return prefix[r.IntN(len(prefix))] + " " + word(r) + " " + suffix[r.IntN(len(suffix))]
 }
 
+// queryWords are the words of the traces' search queries besides names.
+var queryWords = []string{"population", "total", "area", "land", "capital", "of"}
+
 // World is a set of invented places and a search tool over their passages.
 type World struct {
 	Places []corpus.State
 	byName map[string]corpus.State
 	Tools  *tools.Registry
+	places *tools.Places     // what the search recognises
+	codes  map[string]string // place -> its code, where no other place shares it
 }
 
 // NewWorld invents n places (never a real state's name) from seed. The
@@ -104,6 +118,13 @@ func NewWorld(seed uint64, n int) (*World, error) {
 		name = strings.ToLower(name)
 		if taken[name] || prefixes[name] || bare[name] {
 			return true
+		}
+		// Search recognises names with small typos: none may pass for a
+		// word of the queries ("populatin").
+		for _, w := range queryWords {
+			if tools.EditDistance(name, w, 2) <= 2 {
+				return true
+			}
 		}
 		f := strings.Fields(name)
 		for i := 1; i < len(f); i++ {
@@ -153,7 +174,22 @@ func NewWorld(seed uint64, n int) (*World, error) {
 		w.byName[name] = s
 		docs = append(docs, corpus.StatePassages(s)...)
 	}
-	w.Tools, err = tools.NewRegistry(&tools.Search{Backend: retrieval.NewBM25(docs...), K: 1}, &tools.Calculator{})
+	// Search recognises places as the real states' search does: any case,
+	// small typos, codes (those no two places share).
+	count := map[string]int{}
+	for _, p := range w.Places {
+		count[p.Abbr]++
+	}
+	names, codes := make([]string, len(w.Places)), make([]string, len(w.Places))
+	w.codes = map[string]string{}
+	for i, p := range w.Places {
+		names[i] = p.Name
+		if count[p.Abbr] == 1 {
+			codes[i], w.codes[p.Name] = p.Abbr, p.Abbr
+		}
+	}
+	w.places = tools.NewPlaces(names, codes)
+	w.Tools, err = tools.NewRegistry(&tools.Search{Backend: retrieval.NewBM25(docs...), K: 1, Places: w.places, PlaceKey: "state"}, &tools.Calculator{})
 	return w, err
 }
 
@@ -184,6 +220,14 @@ type Task struct {
 	Kind, Question, Expect string
 	A, B                   string
 	Attr                   string // "population" or "area"
+	// SayA and SayB are the places as the question types them ("texas",
+	// "TX", "Texsa"); empty means as named. The trace searches for them as
+	// typed and names them as the passages do.
+	SayA, SayB string
+	// Ask is what a Compare question asks: "more", "less" or "yes/no".
+	Ask string
+	// Missing marks a lookup of a place search does not know.
+	Missing bool
 }
 
 var phrasings = map[string][]string{
@@ -259,7 +303,8 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 // model grounds its lines in the question, the observations and this.
 const Vocabulary = "I need the population area land of Now I divide add subtract the two numbers with calculator by had has a total " +
 	"I now know final answer The question names place itself no tool is needed s about times combined and is larger " +
-	"by population density people per square mile miles capital"
+	"by population density people per square mile miles capital so smaller Yes No cannot this question my tools " +
+	"search found such could not answer that"
 
 // AsTrained sets a up to run a model trained on these traces the way it was
 // trained: no system prompt (Bare), grounded words drawn from the question,
@@ -319,8 +364,12 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 	final := func(thought, answer string) {
 		steps = append(steps, react.Step{Index: len(steps) + 1, Thought: thought, Final: true, Answer: answer})
 	}
+	// The question's places as it types them: what the thoughts say it
+	// needs and what the search is asked for.
+	sayA, sayB := cmp.Or(t.SayA, t.A), cmp.Or(t.SayB, t.B)
 	lookup := func(place, attr, thought string) (string, error) {
-		obs, err := act(thought, "search", attr+" of "+place)
+		say := map[string]string{t.A: sayA, t.B: sayB}[place]
+		obs, err := act(thought, "search", attr+" of "+say)
 		if err != nil {
 			return "", err
 		}
@@ -341,11 +390,19 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 		}
 		return fmt.Sprintf("%s had a population of %s.", place, v)
 	}
-	switch t.Kind {
-	case NoTool:
+	switch {
+	case t.Kind == Refuse:
+		final(refuseThought, refuseAnswer)
+	case t.Missing:
+		obs, _ := act(fmt.Sprintf("I need the %s of %s.", t.Attr, sayA), "search", t.Attr+" of "+sayA)
+		if !strings.HasPrefix(obs, "No results") {
+			return nil, fmt.Errorf("synth: search found %q, which the world should not have: %q", t.A, obs)
+		}
+		final(notFound, refuseAnswer)
+	case t.Kind == NoTool:
 		final("The question names the place itself; no tool is needed.", t.A)
-	case Lookup:
-		v, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, t.A))
+	case t.Kind == Lookup:
+		v, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, sayA))
 		if err != nil {
 			return nil, err
 		}
@@ -354,39 +411,54 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 			unit = " square miles"
 		}
 		final(restate(t.A, t.Attr, v)+" I now know the final answer.", fmt.Sprintf("The %s of %s is %s%s.", t.Attr, t.A, v, unit))
-	case Capital:
-		c, err := lookup(t.A, "capital", fmt.Sprintf("I need the capital of %s.", t.A))
+	case t.Kind == Capital:
+		c, err := lookup(t.A, "capital", fmt.Sprintf("I need the capital of %s.", sayA))
 		if err != nil {
 			return nil, err
 		}
 		final(fmt.Sprintf("The capital of %s is %s. I now know the final answer.", t.A, c), fmt.Sprintf("The capital of %s is %s.", t.A, c))
-	case Density:
-		p, err := lookup(t.A, "population", fmt.Sprintf("I need the population of %s.", t.A))
+	case t.Kind == Density:
+		p, err := lookup(t.A, "population", fmt.Sprintf("I need the population of %s.", sayA))
 		if err != nil {
 			return nil, err
 		}
-		land, err := lookup(t.A, "land area", restate(t.A, "population", p)+fmt.Sprintf(" Now I need the land area of %s.", t.A))
+		land, err := lookup(t.A, "land area", restate(t.A, "population", p)+fmt.Sprintf(" Now I need the land area of %s.", sayA))
 		if err != nil {
 			return nil, err
 		}
 		res, _ := act(restate(t.A, "land area", land)+" I divide the population by the land area.", "calculator", p+" / "+land)
 		final("I now know the final answer.", fmt.Sprintf("The population density of %s is about %s people per square mile.", t.A, truncate1(parse(res))))
 	default:
-		va, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, t.A))
+		va, err := lookup(t.A, t.Attr, fmt.Sprintf("I need the %s of %s.", t.Attr, sayA))
 		if err != nil {
 			return nil, err
 		}
-		vb, err := lookup(t.B, t.Attr, restate(t.A, t.Attr, va)+fmt.Sprintf(" Now I need the %s of %s.", t.Attr, t.B))
+		vb, err := lookup(t.B, t.Attr, restate(t.A, t.Attr, va)+fmt.Sprintf(" Now I need the %s of %s.", t.Attr, sayB))
 		if err != nil {
 			return nil, err
 		}
-		op, verb := map[string]string{Ratio: "/", Sum: "+", Difference: "-"}[t.Kind], map[string]string{Ratio: "divide", Sum: "add", Difference: "subtract"}[t.Kind]
+		op, verb := map[string]string{Ratio: "/", Compare: "/", Sum: "+", Difference: "-"}[t.Kind], map[string]string{Ratio: "divide", Compare: "divide", Sum: "add", Difference: "subtract"}[t.Kind]
 		res, _ := act(restate(t.B, t.Attr, vb)+fmt.Sprintf(" I %s the two numbers with the calculator.", verb), "calculator", va+" "+op+" "+vb)
 		x := parse(res)
 		var ans string
 		switch t.Kind {
 		case Ratio:
 			ans = fmt.Sprintf("%s's %s is about %s times %s's.", t.A, t.Attr, truncate1(x), t.B)
+		case Compare:
+			// The ratio says which is larger: below 1, the second place.
+			ans = fmt.Sprintf("%s's %s is about %s times %s's", t.A, t.Attr, truncate1(x), t.B)
+			larger, smaller := t.A, t.B
+			if x < 1 {
+				larger, smaller = t.B, t.A
+			}
+			switch t.Ask {
+			case "less":
+				ans += ", so " + smaller + " is smaller."
+			case "yes/no":
+				ans = map[bool]string{true: "Yes. ", false: "No. "}[x > 1] + ans + "."
+			default:
+				ans += ", so " + larger + " is larger."
+			}
 		case Sum:
 			ans = fmt.Sprintf("The combined %s of %s and %s is %s.", t.Attr, t.A, t.B, strings.TrimSpace(res))
 		default:

@@ -129,3 +129,62 @@ func TestTracesPassTheAgentConstraint(t *testing.T) {
 		}
 	}
 }
+
+func TestUserTasksAreAnsweredRightAsTyped(t *testing.T) {
+	w, err := NewWorld(3, 400)
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(4, 5))
+	kinds, said := map[string]int{}, map[string]int{}
+	for i := 0; i < 600; i++ {
+		task := NewUserTask(r, w)
+		kinds[task.Kind]++
+		steps, err := Trace(context.Background(), w.Tools, task)
+		require.NoError(t, err, task.Question)
+		last := steps[len(steps)-1]
+		require.True(t, last.Final, task.Question)
+		answer := roundFromCalculator(last.Answer, steps)
+		switch {
+		case task.Kind == Refuse || task.Missing:
+			assert.Equal(t, refuseAnswer, answer, task.Question)
+			continue
+		case task.Kind == Compare && task.Ask == "yes/no":
+			assert.True(t, strings.HasPrefix(answer, task.Expect+". "), "%s: %s", task.Question, answer)
+		case task.Kind == Compare:
+			_, named, _ := strings.Cut(answer, ", so ")
+			assert.True(t, strings.HasPrefix(named, task.Expect+" is "), "%s: %s", task.Question, answer)
+		default:
+			assert.Contains(t, answer, task.Expect, task.Question)
+		}
+		// The question types the places as SayA and SayB; the first
+		// search asks for the first place as typed and finds it.
+		assert.Contains(t, task.Question, task.SayA)
+		assert.Contains(t, steps[0].Input, task.SayA)
+		assert.Contains(t, steps[0].Observation, task.A, task.Question)
+		for _, say := range []string{task.SayA, task.SayB} {
+			switch {
+			case say == "":
+			case len(say) == 2:
+				said["code"]++
+			case !strings.EqualFold(say, task.A) && !strings.EqualFold(say, task.B):
+				said["typo"]++
+			case say == strings.ToLower(say):
+				said["lower"]++
+			}
+		}
+		if !strings.HasSuffix(task.Question, "?") {
+			said["no question mark"]++
+		}
+		text, mask := Render(task.Question, steps)
+		require.Len(t, mask, len(text))
+		for _, s := range steps {
+			_, err := react.ParseStep(strings.TrimSuffix(s.Render(), "Observation: "+s.Observation+"\n"))
+			require.NoError(t, err, s.Render())
+		}
+	}
+	for _, k := range []string{Lookup, Capital, Density, Ratio, Sum, Difference, Compare, Refuse} {
+		assert.Greater(t, kinds[k], 15, k)
+	}
+	for _, k := range []string{"lower", "code", "typo", "no question mark"} {
+		assert.Greater(t, said[k], 15, k)
+	}
+}
