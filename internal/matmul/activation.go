@@ -2,8 +2,11 @@ package matmul
 
 import "math"
 
-// swiglu is the kernel in use (an AVX2 one replaces it at init).
-var swiglu = swigluGo
+// The kernels in use (AVX2 ones replace them at init).
+var (
+	swiglu = swigluGo
+	gelu   = geluGo
+)
 
 // SwiGLU sets gate[i] = silu(gate[i])·up[i] for the first len(gate)
 // values, with silu(g) = g/(1+e^-g): the feed-forward activation of
@@ -23,5 +26,19 @@ func SwiGLU(gate, up []float32) {
 func swigluGo(gate, up []float32) {
 	for i, g := range gate {
 		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
+}
+
+// GELU applies GPT-2's tanh approximation in place:
+// 0.5·u·(1 + tanh(sqrt(2/π)·(u + 0.044715·u³))). With AVX2 it is computed
+// in single precision as u/(1 + e^-2z), the same function, with the exp
+// of SwiGLU.
+func GELU(x []float32) { gelu(x) }
+
+func geluGo(x []float32) {
+	const k = 0.7978845608028654 // sqrt(2/pi)
+	for i, v := range x {
+		u := float64(v)
+		x[i] = float32(0.5 * u * (1 + math.Tanh(k*(u+0.044715*u*u*u))))
 	}
 }

@@ -14,3 +14,14 @@ func swigluSIMD(gate, up []float32) {
 	}
 	swigluGo(gate[n:], up[n:])
 }
+
+//go:noescape
+func geluAVX2(x *float32, n int)
+
+func geluSIMD(x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		geluAVX2(&x[0], n)
+	}
+	geluGo(x[n:])
+}

@@ -46,85 +46,96 @@ GLOBL exp192<>(SB), RODATA|NOPTR, $4
 GLOBL expG<>(SB), RODATA|NOPTR, $4
 GLOBL expBias<>(SB), RODATA|NOPTR, $4
 
+// EXPCONST loads the constants EXP8 keeps in registers.
+#define EXPCONST \
+	VBROADCASTSS expShift<>(SB), Y15 \
+	VBROADCASTSS expLog2e<>(SB), Y14 \
+	VBROADCASTSS expLn2Hi<>(SB), Y13 \
+	VBROADCASTSS expLn2Lo<>(SB), Y12 \
+	VBROADCASTSS expC4<>(SB), Y11 \
+	VBROADCASTSS expC3<>(SB), Y10 \
+	VBROADCASTSS expC2<>(SB), Y9 \
+	VBROADCASTSS expC1<>(SB), Y8 \
+	VBROADCASTSS expC0<>(SB), Y7 \
+	VBROADCASTSS expOne<>(SB), Y6
+
+// EXP8(WIDE, DONE) sets Y5 = e^Y1 for eight lanes (Y0-Y4 scratch; Y6-Y15
+// as EXPCONST left them, and left so again); WIDE and DONE name its labels.
+#define EXP8(WIDE, DONE) \
+	VMOVAPS Y1, Y0 \
+	VMOVAPS Y15, Y2 \
+	VFMADD231PS Y14, Y1, Y2 \
+	VSUBPS  Y15, Y2, Y3 \
+	VMOVAPS Y1, Y4 \
+	VFNMADD231PS Y13, Y3, Y4 \
+	VFNMADD231PS Y12, Y3, Y4 \
+	VPSLLD  $23, Y2, Y2 \
+	VPADDD  Y6, Y2, Y5 \
+	VMULPS  Y4, Y4, Y1 \
+	VMOVAPS Y10, Y12 \
+	VFMADD231PS Y11, Y4, Y12 \
+	VMOVAPS Y8, Y13 \
+	VFMADD231PS Y9, Y4, Y13 \
+	VFMADD231PS Y1, Y12, Y13 \
+	VMULPS  Y7, Y4, Y4 \
+	VFMADD231PS Y1, Y13, Y4 \
+	VBROADCASTSS expAbs<>(SB), Y1 \
+	VANDPS  Y1, Y3, Y1 \
+	VBROADCASTSS exp126<>(SB), Y12 \
+	VCMPPS  $0x1e, Y12, Y1, Y12 \
+	VMOVMSKPS Y12, AX \
+	TESTL   AX, AX \
+	JNZ     WIDE \
+	VFMADD231PS Y4, Y5, Y5 \
+	JMP     DONE \
+WIDE: \
+	VXORPS  Y13, Y13, Y13 \
+	VCMPPS  $0x12, Y13, Y3, Y3 \
+	VBROADCASTSS expG<>(SB), Y13 \
+	VANDPS  Y13, Y3, Y3 \
+	VBROADCASTSS expBias<>(SB), Y13 \
+	VPADDD  Y13, Y3, Y13 \
+	VFMADD213PS Y15, Y14, Y0 \
+	VPSLLD  $23, Y0, Y0 \
+	VPSUBD  Y3, Y0, Y0 \
+	VMOVAPS Y0, Y3 \
+	VFMADD231PS Y4, Y0, Y3 \
+	VMULPS  Y13, Y3, Y3 \
+	VFMADD231PS Y4, Y5, Y5 \
+	VANDPS  Y12, Y3, Y3 \
+	VANDNPS Y5, Y12, Y5 \
+	VORPS   Y3, Y5, Y5 \
+	VBROADCASTSS exp192<>(SB), Y12 \
+	VCMPPS  $0x1e, Y12, Y1, Y12 \
+	VMULPS  Y13, Y13, Y13 \
+	VANDPS  Y12, Y13, Y13 \
+	VANDNPS Y5, Y12, Y5 \
+	VORPS   Y13, Y5, Y5 \
+DONE: \
+	VBROADCASTSS expLn2Hi<>(SB), Y13 \
+	VBROADCASTSS expLn2Lo<>(SB), Y12
+
+// The steps of EXP8, for x in Y1 (kept in Y0):
+//   z = x·log2e + 0x1.8p23 (Y2)   n = z - 0x1.8p23 (Y3)
+//   b = x - n·ln2hi - n·ln2lo (Y4)   k = bits(z)<<23 + bits(1.0) (Y5)
+//   u = b² (Y1)   j = ((c4·b + c3)·u + (c2·b + c1))·u + c0·b (Y4)
+//   |n| <= 126 in every lane: e^x = k + k·j
+//   otherwise g' = n <= 0 ? 0x82000000 : 0, s1 = g' + 0x7f000000,
+//   s2 = bits(z)<<23 - g' (z recomputed from x), and per lane
+//   e^x = |n| > 192 ? s1·s1 : |n| > 126 ? (s2 + s2·j)·s1 : k + k·j.
+
+// func swigluAVX2(gate, up *float32, n int)
 TEXT ·swigluAVX2(SB), NOSPLIT, $0-24
 	MOVQ gate+0(FP), DI
 	MOVQ up+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
-	JZ   done
-	VBROADCASTSS expShift<>(SB), Y15
-	VBROADCASTSS expLog2e<>(SB), Y14
-	VBROADCASTSS expLn2Hi<>(SB), Y13
-	VBROADCASTSS expLn2Lo<>(SB), Y12
-	VBROADCASTSS expC4<>(SB), Y11
-	VBROADCASTSS expC3<>(SB), Y10
-	VBROADCASTSS expC2<>(SB), Y9
-	VBROADCASTSS expC1<>(SB), Y8
-	VBROADCASTSS expC0<>(SB), Y7
-	VBROADCASTSS expOne<>(SB), Y6
-
-loop:
-	VMOVUPS (DI), Y0           // g
+	JZ   swdone
+	EXPCONST
+swloop:
 	VXORPS  Y1, Y1, Y1
-	VSUBPS  Y0, Y1, Y1         // x = -g
-	VMOVAPS Y15, Y2
-	VFMADD231PS Y14, Y1, Y2    // z = x·log2e + shift
-	VSUBPS  Y15, Y2, Y3        // n = z - shift
-	VMOVAPS Y1, Y4
-	VFNMADD231PS Y13, Y3, Y4   // b = x - n·ln2hi
-	VFNMADD231PS Y12, Y3, Y4   // b -= n·ln2lo
-	VPSLLD  $23, Y2, Y2        // e = bits(z) << 23
-	VPADDD  Y6, Y2, Y5         // k = e + bits(1.0)
-	VMULPS  Y4, Y4, Y1         // u = b²
-	VMOVAPS Y10, Y0
-	VFMADD231PS Y11, Y4, Y0    // c4·b + c3
-	VMOVAPS Y8, Y13
-	VFMADD231PS Y9, Y4, Y13    // c2·b + c1 (Y13 is reloaded below)
-	VFMADD231PS Y1, Y0, Y13    // (c4·b + c3)·u + (c2·b + c1)
-	VMULPS  Y7, Y4, Y4         // c0·b
-	VFMADD231PS Y1, Y13, Y4    // j = (...)·u + c0·b
-	VBROADCASTSS expLn2Hi<>(SB), Y13
-	VBROADCASTSS expAbs<>(SB), Y0
-	VANDPS  Y0, Y3, Y0         // |n|
-	VBROADCASTSS exp126<>(SB), Y1
-	VCMPPS  $0x1e, Y1, Y0, Y1  // c = |n| > 126
-	VMOVMSKPS Y1, AX
-	TESTL   AX, AX
-	JNZ     wide
-	VFMADD231PS Y4, Y5, Y5     // e^x = k + k·j
-	JMP     silu
-
-wide:
-	// g' = n <= 0 ? 0x82000000 : 0; s1 = g' + 0x7f000000; s2 = e - g'
-	VXORPS  Y2, Y2, Y2
-	VCMPPS  $0x12, Y2, Y3, Y3  // n <= 0
-	VBROADCASTSS expG<>(SB), Y2
-	VANDPS  Y2, Y3, Y3         // g'
-	VBROADCASTSS expBias<>(SB), Y2
-	VPADDD  Y2, Y3, Y2         // s1
-	VMOVUPS (DI), Y13          // recompute e from g: z again
-	VXORPS  Y12, Y12, Y12
-	VSUBPS  Y13, Y12, Y13      // x
-	VFMADD213PS Y15, Y14, Y13  // z = x·log2e + shift
-	VPSLLD  $23, Y13, Y13      // e
-	VPSUBD  Y3, Y13, Y13       // s2 = e - g'
-	VMOVAPS Y13, Y12
-	VFMADD231PS Y4, Y13, Y12   // s2 + s2·j
-	VMULPS  Y2, Y12, Y12       // (s2 + s2·j)·s1
-	VFMADD231PS Y4, Y5, Y5     // k + k·j
-	VANDPS  Y1, Y12, Y12       // c ? (s2+s2·j)·s1
-	VANDNPS Y5, Y1, Y5         // : k + k·j
-	VORPS   Y12, Y5, Y5
-	VBROADCASTSS exp192<>(SB), Y1
-	VCMPPS  $0x1e, Y1, Y0, Y1  // d = |n| > 192
-	VMULPS  Y2, Y2, Y2         // s1·s1
-	VANDPS  Y1, Y2, Y2
-	VANDNPS Y5, Y1, Y5
-	VORPS   Y2, Y5, Y5
-	VBROADCASTSS expLn2Hi<>(SB), Y13
-	VBROADCASTSS expLn2Lo<>(SB), Y12
-
-silu:
+	VSUBPS  (DI), Y1, Y1       // x = -g
+	EXP8(swwide, swexp)
 	VADDPS  Y6, Y5, Y5         // 1 + e^-g
 	VMOVUPS (DI), Y0
 	VDIVPS  Y5, Y0, Y0         // silu(g) = g / (1 + e^-g)
@@ -133,8 +144,41 @@ silu:
 	ADDQ    $32, DI
 	ADDQ    $32, SI
 	DECQ    CX
-	JNZ     loop
+	JNZ     swloop
 	VZEROUPPER
+swdone:
+	RET
 
-done:
+DATA geluK<>+0(SB)/4, $0xbfcc422a    // -2·sqrt(2/pi)
+DATA geluC<>+0(SB)/4, $0x3d372713    // 0.044715
+GLOBL geluK<>(SB), RODATA|NOPTR, $4
+GLOBL geluC<>(SB), RODATA|NOPTR, $4
+
+// func geluAVX2(x *float32, n int)
+// GPT-2's tanh GELU, 0.5·u·(1 + tanh(z)) with z = sqrt(2/pi)·(u + 0.044715·u³),
+// written as u / (1 + e^-2z).
+TEXT ·geluAVX2(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JZ   gedone
+	EXPCONST
+geloop:
+	VMOVUPS (DI), Y0           // u
+	VMULPS  Y0, Y0, Y1         // u²
+	VBROADCASTSS geluC<>(SB), Y2
+	VMULPS  Y2, Y1, Y1         // 0.044715·u²
+	VFMADD213PS Y0, Y0, Y1     // u + 0.044715·u³
+	VBROADCASTSS geluK<>(SB), Y2
+	VMULPS  Y2, Y1, Y1         // -2z
+	EXP8(gewide, geexp)
+	VADDPS  Y6, Y5, Y5         // 1 + e^-2z
+	VMOVUPS (DI), Y0
+	VDIVPS  Y5, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     geloop
+	VZEROUPPER
+gedone:
 	RET

@@ -48,3 +48,35 @@ func BenchmarkSwiGLU(b *testing.B) {
 		SwiGLU(gate, up)
 	}
 }
+
+// TestGELU holds the kernel in use to float64 arithmetic: within 4 ulps
+// of the result or 1e-7 absolute (near zero crossings of u/(1+e^-2z) the
+// two forms round differently), and exact in the tails.
+func TestGELU(t *testing.T) {
+	x := []float32{0, 1, -1, 0.5, -0.5, 3, -3, 10, -10, 20, -20, 60, -60, 1e-20, -1e-20, 3e5, -3e5}
+	x = append(x, randomFloats(rand.New(rand.NewPCG(3, 4)), 2001)...)
+	for i := range x[17:] {
+		x[17+i] *= 4
+	}
+	got := append([]float32(nil), x...)
+	GELU(got)
+	const k = 0.7978845608028654
+	for i, v := range x {
+		u := float64(v)
+		want := 0.5 * u * (1 + math.Tanh(k*(u+0.044715*u*u*u)))
+		d := math.Abs(float64(got[i]) - want)
+		ulp := math.Abs(float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want)))
+		if d > 4*ulp && d > 1e-7 {
+			t.Errorf("gelu(%g) = %g, want %g (%.1f ulp)", v, got[i], want, d/ulp)
+		}
+	}
+}
+
+func BenchmarkGELU(b *testing.B) {
+	x := randomFloats(rand.New(rand.NewPCG(1, 2)), 3072)
+	b.SetBytes(3072 * 4)
+	for b.Loop() {
+		copy(x, x) // the same inputs each time is fine: the cost does not depend on them
+		GELU(x)
+	}
+}

@@ -53,7 +53,7 @@ func init() {
 	dot3x4 = dot3x4Asm
 	dot1x4 = dot1x4Asm
 	dotFn = dotAsm
-	swiglu = swigluSIMD
+	swiglu, gelu = swigluSIMD, geluSIMD
 	Kernel = "avx2+fma"
 	if hasF16C() {
 		// The exported wrappers check nb > 0 and the slice bounds.

@@ -328,7 +328,7 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 		// MLP block: x += proj(GELU(fc(LN2(x)))).
 		layerNorm(h, x, p.LN2W[l*C:(l+1)*C], p.LN2B[l*C:(l+1)*C], T, C)
 		matmul.MatMul(fc, h, p.FCW[l*4*C*C:(l+1)*4*C*C], p.FCB[l*4*C:(l+1)*4*C], T, C, 4*C)
-		gelu(fc[:T*4*C])
+		matmul.GELU(fc[:T*4*C])
 		matmul.MatMul(proj, fc, p.FCProjW[l*C*4*C:(l+1)*C*4*C], p.FCProjB[l*C:(l+1)*C], T, 4*C, C)
 		addInPlace(x, proj[:T*C])
 	}
@@ -470,15 +470,6 @@ func attendInPlace(out, qkv, kc, vc []float32, pos, T, C, NH, hs int) {
 		return
 	}
 	matmul.Parallel(NH, heads)
-}
-
-// gelu applies GPT-2's tanh approximation in place.
-func gelu(x []float32) {
-	const k = 0.7978845608028654 // sqrt(2/pi)
-	for i, v := range x {
-		u := float64(v)
-		x[i] = float32(0.5 * u * (1 + math.Tanh(k*(u+0.044715*u*u*u))))
-	}
 }
 
 func addInPlace(x, y []float32) {
