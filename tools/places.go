@@ -3,6 +3,7 @@ package tools
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Places recognises the places a search corpus knows in a query as people
@@ -12,15 +13,27 @@ import (
 // names none, instead of its corpus's best lexical match.
 type Places struct {
 	names   []string          // canonical names
+	lower   []string          // the names in lower case
 	aliases map[string]string // exact aliases (postal codes) -> name
 	folded  map[string]string // aliases in any case ("calif", "fla") -> name
+	// byShape lists the names (indexes) of each word count and length in
+	// runes: a typo within two edits changes the length by at most two,
+	// so Find compares a candidate with a few names, not all of them.
+	byShape  map[[2]int][]int
+	maxWords int
 }
 
 // NewPlaces indexes place names with their codes (code may be "").
 func NewPlaces(names, codes []string) *Places {
-	p := &Places{aliases: map[string]string{}, folded: map[string]string{}}
+	p := &Places{aliases: map[string]string{}, folded: map[string]string{}, byShape: map[[2]int][]int{}}
 	for i, n := range names {
 		p.names = append(p.names, n)
+		l := strings.ToLower(n)
+		p.lower = append(p.lower, l)
+		nw := len(strings.Fields(l))
+		shape := [2]int{nw, utf8.RuneCountInString(l)}
+		p.byShape[shape] = append(p.byShape[shape], i)
+		p.maxWords = max(p.maxWords, nw)
 		if i < len(codes) && codes[i] != "" {
 			p.aliases[codes[i]] = n
 		}
@@ -70,27 +83,34 @@ func (p *Places) Find(query string) []string {
 			add(n)
 			continue
 		}
-		best, bestLen, bestDist := "", 0, 3
-		for _, name := range p.names {
-			nw := strings.Fields(strings.ToLower(name))
-			if i+len(nw) > len(words) {
-				continue
-			}
-			cand := strings.ToLower(strings.Join(words[i:i+len(nw)], " "))
-			d := EditDistance(cand, strings.ToLower(name), 2)
-			limit := 0
-			switch {
-			case len(name) >= 9:
-				limit = 2
-			case len(name) >= 5:
-				limit = 1
-			}
-			if d <= limit && (d < bestDist || d == bestDist && len(nw) > bestLen) {
-				best, bestLen, bestDist = name, len(nw), d
+		best, bestLen, bestDist := -1, 0, 3
+		for nw := 1; nw <= p.maxWords && i+nw <= len(words); nw++ {
+			cand := strings.ToLower(strings.Join(words[i:i+nw], " "))
+			l := utf8.RuneCountInString(cand)
+			for dl := -2; dl <= 2; dl++ {
+				for _, k := range p.byShape[[2]int{nw, l + dl}] {
+					name := p.names[k]
+					limit := 0
+					switch {
+					case len(name) >= 9:
+						limit = 2
+					case len(name) >= 5:
+						limit = 1
+					}
+					if dl > limit || -dl > limit {
+						continue
+					}
+					d := EditDistance(cand, p.lower[k], 2)
+					// Closest first, then the longer name, then the
+					// earlier one.
+					if d <= limit && (d < bestDist || d == bestDist && (nw > bestLen || nw == bestLen && k < best)) {
+						best, bestLen, bestDist = k, nw, d
+					}
+				}
 			}
 		}
-		if best != "" {
-			add(best)
+		if best >= 0 {
+			add(p.names[best])
 			i += bestLen - 1
 		}
 	}

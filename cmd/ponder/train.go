@@ -53,10 +53,8 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	t0 := time.Now()
-	ex, err := synth.Examples(ctx, *seed, 3000, *traces)
-	if err != nil {
-		return err
-	}
+	// The checkpoint to start from is read first: a wrong path fails
+	// before minutes of data generation.
 	var start *gpt2.Model
 	var tok *tokenizer.BPE
 	if *initFrom != "" {
@@ -70,7 +68,12 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if tok == nil {
 			return fmt.Errorf("train: -init %s: the checkpoint has no tokenizer (want one written by 'ponder train')", *initFrom)
 		}
-	} else {
+	}
+	ex, err := synth.Examples(ctx, *seed, 3000, *traces)
+	if err != nil {
+		return err
+	}
+	if tok == nil {
 		texts := make([]string, 0, 3000)
 		for i := 0; i < len(ex) && i < 3000; i++ {
 			texts = append(texts, ex[i].Text)
@@ -81,12 +84,16 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	eot, _ := tok.SpecialID(tokenizer.EndOfText)
 	ds := &train.Dataset{}
+	context := TinyConfig.MaxSeq
+	if start != nil {
+		context = start.Config.MaxSeq
+	}
 	longest, tooLong := 0, 0
 	for _, e := range ex {
 		ids := tok.Encode(e.Text)
-		if len(ids) >= *seq {
-			// A trace that does not fit a row does not fit the model's
-			// context either: the agent could never run it.
+		if len(ids) >= context {
+			// The agent could never run a trace longer than the model's
+			// context: it would be trained on a prompt it cannot see.
 			tooLong++
 			continue
 		}
@@ -99,7 +106,7 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		longest = max(longest, len(ids))
 		ds.Add(ids, produce, eot)
 	}
-	fmt.Fprintf(stdout, "data: %d traces, %d tokens (%.0f per trace, longest %d; %d left out, longer than a row), vocabulary %d, built in %s\n",
+	fmt.Fprintf(stdout, "data: %d traces, %d tokens (%.0f per trace, longest %d; %d left out, longer than the context), vocabulary %d, built in %s\n",
 		len(ex)-tooLong, len(ds.Tokens), float64(len(ds.Tokens))/float64(len(ex)-tooLong), longest, tooLong, tok.VocabSize(), time.Since(t0).Round(time.Millisecond))
 	m := start
 	if m == nil {
