@@ -160,25 +160,29 @@ func (a *Agent) repair(question, asked string, res *Result) bool {
 //     from the question or an observation (a place named, not invented).
 func Grounded(question, answer string, steps []Step) bool {
 	words := strings.Fields(strings.ToLower(answer))
-	if len(words) == 0 {
+	if len(words) == 0 || repeats(words) {
 		return false
 	}
-	for i := 2; i < len(words); i++ {
-		if words[i] == words[i-1] && words[i] == words[i-2] {
-			return false // "I I I", "the the the"
-		}
-	}
 	if !tools.WrittenNumber.MatchString(answer) {
-		source := question
-		for _, s := range steps {
-			source += " " + s.Observation
+		// A figure named without a number is no answer ("The population
+		// of Michigan is You.").
+		for _, w := range words {
+			if figureWords[strings.Trim(w, ".,;:!?'\"()")] {
+				return false
+			}
+		}
+		source := map[string]bool{}
+		for _, text := range append([]string{question}, observations(steps)...) {
+			for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
+				source[strings.TrimSuffix(w, "'s")] = true
+			}
 		}
 		for i, w := range strings.Fields(answer) {
-			w = strings.Trim(w, ".,;:!?'\"()")
+			w = strings.TrimSuffix(strings.Trim(w, ".,;:!?'\"()"), "'s")
 			if i == 0 || w == "" || !unicode.IsUpper([]rune(w)[0]) {
 				continue
 			}
-			if !strings.Contains(source, w) {
+			if !source[w] { // a whole word ("You" is not in "Young")
 				return false
 			}
 		}
@@ -207,6 +211,34 @@ func Grounded(question, answer string, steps []Step) bool {
 		}
 	}
 	return false
+}
+
+// figureWords name a figure: an answer that uses one states a number.
+var figureWords = map[string]bool{"population": true, "area": true, "density": true, "people": true, "miles": true, "times": true, "residents": true}
+
+// repeats reports degenerate repetition: a word or a pair of words said
+// three times running ("I I I", "is You is You is You").
+func repeats(words []string) bool {
+	for n := 1; n <= 2; n++ {
+		for i := 3*n - 1; i < len(words); i++ {
+			same := true
+			for k := 0; k < n && same; k++ {
+				same = words[i-k] == words[i-k-n] && words[i-k] == words[i-k-2*n]
+			}
+			if same {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func observations(steps []Step) []string {
+	out := make([]string, 0, len(steps))
+	for _, s := range steps {
+		out = append(out, s.Observation)
+	}
+	return out
 }
 
 // roundsTo reports whether the decimal m rounds to n at n's precision.

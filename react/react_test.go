@@ -284,14 +284,20 @@ func TestGroundedAnswers(t *testing.T) {
 		{Action: "search", Input: "Ohio", Observation: "[1] Ohio population: Ohio had a population of 11,799,448 at the 2020 United States census."}}
 	for answer, want := range map[string]bool{
 		"California's population is about 53.9 times Alaska's.": true,
-		"about 53.91 times":                        true,
-		"Ohio had 11,799,448 people.":              true,
-		"Ohio had 11799448 people.":                true,
-		"about 54.2 times":                         false,
-		"The Question":                             false,
-		"I I I I":                                  false,
-		"The area of The The The The":              false,
-		"Ohio had 11,799,448 people people people": false,
+		"about 53.91 times":                           true,
+		"Ohio had 11,799,448 people.":                 true,
+		"Ohio had 11799448 people.":                   true,
+		"about 54.2 times":                            false,
+		"The Question":                                false,
+		"I I I I":                                     false,
+		"The area of The The The The":                 false,
+		"Ohio had 11,799,448 people people people":    false,
+		"The population of Ohio is You is You is You": false,
+		"The population of Ohio is earlier.":          false,
+		"Ohio.":                                       true,
+		"The capital of Ohio is Columbus.":            false, // Columbus is in no observation
+		"Yes, Ohio.":                                  true,
+		"The population of Ohio is Young.":            false,
 	} {
 		assert.Equal(t, want, react.Grounded("q", answer, obs), answer)
 	}
