@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -67,54 +68,96 @@ func (p *Places) alias(w string) (string, bool) {
 // Find returns the places named in query, in order of appearance, each
 // once.
 func (p *Places) Find(query string) []string {
+	return p.find(query, false)
+}
+
+// find is Find; all compares every name instead of those of about the
+// candidate's length (the reference the index is tested against).
+func (p *Places) find(query string, all bool) []string {
 	words := placeWords(query)
+	type hit struct{ at, name int }
+	var hits []hit
+	covered := make([]bool, len(words))
+	// Two passes: names written exactly (in any case) first, then small
+	// typos among the words left, so that a typo never swallows a word of
+	// a name written right ("of Plais" is not "Oa Plains" when Plais is a
+	// place).
+	for _, exact := range []bool{true, false} {
+		for i := 0; i < len(words); i++ {
+			if covered[i] {
+				continue
+			}
+			// Postal codes count only in capitals: "IN", "OR", "ME" are
+			// words too (AddAliases adds those that are not).
+			if n, ok := p.alias(words[i]); ok {
+				if exact {
+					hits = append(hits, hit{i, slices.Index(p.names, n)})
+					covered[i] = true
+				}
+				continue
+			}
+			best, bestLen := p.match(words, covered, i, exact, all)
+			if best >= 0 {
+				hits = append(hits, hit{i, best})
+				for k := i; k < i+bestLen; k++ {
+					covered[k] = true
+				}
+				i += bestLen - 1
+			}
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return a.at - b.at })
 	var out []string
-	seen := map[string]bool{}
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
+	for _, h := range hits {
+		if n := p.names[h.name]; !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
-	for i := 0; i < len(words); i++ {
-		// Postal codes count only in capitals: "IN", "OR", "ME" are words
-		// too (AddAliases adds those that are not).
-		if n, ok := p.alias(words[i]); ok {
-			add(n)
-			continue
-		}
-		best, bestLen, bestDist := -1, 0, 3
-		for nw := 1; nw <= p.maxWords && i+nw <= len(words); nw++ {
-			cand := strings.ToLower(strings.Join(words[i:i+nw], " "))
-			l := utf8.RuneCountInString(cand)
-			for dl := -2; dl <= 2; dl++ {
-				for _, k := range p.byShape[[2]int{nw, l + dl}] {
-					name := p.names[k]
-					limit := 0
-					switch {
-					case len(name) >= 9:
-						limit = 2
-					case len(name) >= 5:
-						limit = 1
-					}
-					if dl > limit || -dl > limit {
-						continue
-					}
-					d := EditDistance(cand, p.lower[k], 2)
-					// Closest first, then the longer name, then the
-					// earlier one.
-					if d <= limit && (d < bestDist || d == bestDist && (nw > bestLen || nw == bestLen && k < best)) {
-						best, bestLen, bestDist = k, nw, d
-					}
-				}
+	return out
+}
+
+// match finds the name written at words[i:] (exactly, or within the
+// typos its length allows), over words not yet covered by another name:
+// the closest, then the longer, then the earlier one. It returns the name's
+// index and its word count, or -1.
+func (p *Places) match(words []string, covered []bool, i int, exact, all bool) (best, bestLen int) {
+	best, bestDist := -1, 3
+	for nw := 1; nw <= p.maxWords && i+nw <= len(words) && !covered[i+nw-1]; nw++ {
+		cand := strings.ToLower(strings.Join(words[i:i+nw], " "))
+		l := utf8.RuneCountInString(cand)
+		try := func(k int) {
+			name := p.names[k]
+			limit := 0
+			switch {
+			case exact:
+			case len(name) >= 9:
+				limit = 2
+			case len(name) >= 5:
+				limit = 1
+			}
+			if nl := utf8.RuneCountInString(p.lower[k]); nl-l > limit || l-nl > limit {
+				return
+			}
+			d := EditDistance(cand, p.lower[k], 2)
+			if d <= limit && (d < bestDist || d == bestDist && (nw > bestLen || nw == bestLen && k < best)) {
+				best, bestLen, bestDist = k, nw, d
 			}
 		}
-		if best >= 0 {
-			add(p.names[best])
-			i += bestLen - 1
+		if all {
+			for k := range p.names {
+				if len(strings.Fields(p.lower[k])) == nw {
+					try(k)
+				}
+			}
+			continue
+		}
+		for dl := -2; dl <= 2; dl++ {
+			for _, k := range p.byShape[[2]int{nw, l + dl}] {
+				try(k)
+			}
 		}
 	}
-	return out
+	return best, bestLen
 }
 
 // Words people use for what the corpus calls population and area.

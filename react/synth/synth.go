@@ -83,6 +83,12 @@ func Name(r *rand.Rand) string {
 // queryWords are the words of the traces' search queries besides names.
 var queryWords = []string{"population", "total", "area", "land", "capital", "of"}
 
+// figureWord are words that tools.Search reads as asking for a population
+// or an area.
+var figureWord = map[string]bool{"people": true, "residents": true, "inhabitants": true, "populous": true, "live": true, "lives": true,
+	"living": true, "populated": true, "persons": true, "citizens": true, "big": true, "bigger": true, "biggest": true, "size": true,
+	"large": true, "larger": true, "square": true, "miles": true, "km": true, "sq": true, "mi": true, "acreage": true}
+
 // World is a set of invented places and a search tool over their passages.
 type World struct {
 	Places []corpus.State
@@ -120,9 +126,16 @@ func NewWorld(seed uint64, n int) (*World, error) {
 			return true
 		}
 		// Search recognises names with small typos: none may pass for a
-		// word of the queries ("populatin").
+		// word of the queries ("populatin"), and none may hold a word
+		// search reads as asking for a figure ("West Mi": "mi" asks for
+		// an area, as in "sq mi").
 		for _, w := range queryWords {
 			if tools.EditDistance(name, w, 2) <= 2 {
+				return true
+			}
+		}
+		for _, w := range strings.Fields(name) {
+			if figureWord[w] {
 				return true
 			}
 		}
