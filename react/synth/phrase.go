@@ -6,7 +6,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/ponder-go/ponder/tools"
 	"github.com/ponder-go/ponder/tools/corpus"
 )
 
@@ -170,14 +169,7 @@ func NewUserTask(r *rand.Rand, w *World) Task {
 			t.A, t.B, a, b = b, a, b, a
 		}
 		q = pick(userWordings[t.Kind][attr])
-		switch t.Kind {
-		case Ratio:
-			t.Expect = round1(val(a) / val(b))
-		case Sum:
-			t.Expect = tools.FormatNumber(val(a) + val(b))
-		default:
-			t.Expect = tools.FormatNumber(val(a) - val(b))
-		}
+		t.Expect = related(t.Kind, val(a), val(b))
 	case Compare:
 		t.Ask = pick([]string{"more", "more", "less", "yes/no"})
 		q = pick(compareWordings[t.Ask][attr])

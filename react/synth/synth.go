@@ -276,14 +276,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		}
 		ps := phrasings[kind]
 		t.Question = fmt.Sprintf(ps[r.IntN(len(ps))], a, attr, b)
-		switch kind {
-		case Ratio:
-			t.Expect = round1(val(a) / val(b))
-		case Sum:
-			t.Expect = tools.FormatNumber(val(a) + val(b))
-		default:
-			t.Expect = tools.FormatNumber(val(a) - val(b))
-		}
+		t.Expect = related(kind, val(a), val(b))
 	case Density:
 		t.Attr = "density"
 		t.Question = fmt.Sprintf("What is the population density of %s?", a)
@@ -309,6 +302,18 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		t.Expect = a
 	}
 	return t
+}
+
+// related is the answer's figure for two values related by kind (Ratio,
+// Sum or Difference).
+func related(kind string, a, b float64) string {
+	switch kind {
+	case Ratio:
+		return round1(a / b)
+	case Sum:
+		return tools.FormatNumber(a + b)
+	}
+	return tools.FormatNumber(a - b)
 }
 
 // Vocabulary is every word the traces' thoughts, actions and answers use
