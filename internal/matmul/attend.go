@@ -46,8 +46,7 @@ func SoftmaxExp(x []float32) float32 {
 }
 
 // Parallel runs f over [0, n) split into up to Threads() contiguous
-// ranges, one goroutine each (the last range on the caller's), and waits
-// for them.
+// ranges, one goroutine each, and waits for them.
 func Parallel(n int, f func(lo, hi int)) {
 	workers := min(Threads(), n)
 	if workers <= 1 {
@@ -56,14 +55,12 @@ func Parallel(n int, f func(lo, hi int)) {
 	}
 	var wg sync.WaitGroup
 	per := (n + workers - 1) / workers
-	lo := 0
-	for ; lo+per < n; lo += per {
+	for lo := 0; lo < n; lo += per {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
 			f(lo, hi)
-		}(lo, lo+per)
+		}(lo, min(lo+per, n))
 	}
-	f(lo, n) // the last share on this goroutine: one fewer to start
 	wg.Wait()
 }
