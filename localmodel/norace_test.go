@@ -1,0 +1,5 @@
+//go:build !race
+
+package localmodel_test
+
+const raceEnabled = false
