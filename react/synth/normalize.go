@@ -291,7 +291,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		attr = "land area"
 	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller") || phrase(" fit in", " fits in", " fit inside"):
 		attr = "area"
-	case hasAny(words, "capital", "capitol") && len(places) == 1:
+	case hasAny(words, "capital", "capitol", "capitals", "capitols"):
 		attr = "capital"
 	default:
 		return Question{}, "asks about something other than population, area or the capital", false
@@ -304,12 +304,19 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	if len(several) < 2 && phrase("population and area", "area and population", "population and size", "size and population", "population and land", "land area and population") {
 		return Question{}, "asks for two figures at once", false
 	}
-	if len(several) < 2 && attr != "capital" && hasAny(words, "capital", "capitol") {
+	if len(several) < 2 && attr != "capital" && hasAny(words, "capital", "capitol", "capitals", "capitols") {
 		return Question{}, "asks about a capital city's figures", false
 	}
 	// Other units and other kinds of area are not what the corpus states.
 	if hasAny(words, "km", "kilometers", "kilometres", "kilometer", "kilometre", "hectares", "acres", "acreage", "water", "coastline", "shoreline", "metric") {
 		return Question{}, "asks in units or for an area the corpus does not state", false
+	}
+	// "Kansas City", "Oklahoma City", "New York City" are cities named
+	// after a state, not the state.
+	for _, p := range places {
+		if strings.Contains(lower, strings.ToLower(p)+" city") {
+			return Question{}, "asks about a city named after a state", false
+		}
 	}
 	// Other facts about a place are not what the model knows, even when
 	// the question also says "people" ("how many people work in ...").
@@ -345,7 +352,8 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		return Question{Kind: Lookup, Attr: several[0], Attrs: several, Place: places, Parts: true}, "", true
 	}
 	if attr == "capital" {
-		return Question{Kind: Capital, Attr: "capital", Place: places}, "", true
+		// Several places' capitals are asked place by place.
+		return Question{Kind: Capital, Attr: "capital", Place: places, Parts: len(places) > 1}, "", true
 	}
 	ratio := hasAny(words, "times", "ratio", "factor", "fold", "multiple")
 	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
@@ -451,15 +459,21 @@ func (n *Normalizer) Decompose(question string) ([]string, func([]*react.Result)
 	if !ok || !q.Parts {
 		return nil, nil, false
 	}
-	if len(q.Attrs) > 1 {
-		// Several figures of one place: each asked, the answers together.
-		parts := make([]string, len(q.Attrs))
-		for i, a := range q.Attrs {
+	if len(q.Attrs) > 1 || q.Kind == Capital {
+		// Several figures of one place, or several places' capitals: each
+		// asked, the answers together.
+		var parts []string
+		for _, a := range q.Attrs {
 			kind := Lookup
 			if a == "capital" {
 				kind = Capital
 			}
-			parts[i] = Question{Kind: kind, Attr: a, Place: q.Place}.Canonical()
+			parts = append(parts, Question{Kind: kind, Attr: a, Place: q.Place}.Canonical())
+		}
+		if q.Kind == Capital {
+			for _, p := range q.Place {
+				parts = append(parts, Question{Kind: Capital, Attr: "capital", Place: []string{p}}.Canonical())
+			}
 		}
 		return parts, func(rs []*react.Result) (string, bool) {
 			if len(rs) != len(parts) {

@@ -88,6 +88,12 @@ func TestNormalizerReadsQuestionsAsPeopleTypeThem(t *testing.T) {
 		got, ok := n.Rewrite(q)
 		assert.False(t, ok, "%q read as %q", q, got)
 	}
+	// Cities named after a state are refused, not split into parts.
+	for _, q := range []string{"What's the capital of Kansas City, Missouri?", "How many people live in Oklahoma City?", "New York City population"} {
+		_, _, ok := n.Decompose(q)
+		_, ok2 := n.Rewrite(q)
+		assert.False(t, ok || ok2, q)
+	}
 	// The trained wordings read as themselves.
 	for _, q := range []string{
 		"How many times larger is California's population than Alaska's?",
@@ -243,6 +249,10 @@ func TestNormalizerDecomposes(t *testing.T) {
 			[]string{"What is the population of Texas?", "What is the population of Florida?", "What is the population of Georgia?"},
 			[]*react.Result{lookup("The population of Texas is 29,145,505 people."), lookup("The population of Florida is 21,538,187 people."), lookup("The population of Georgia is 10,711,908 people.")},
 			"The combined population of Texas, Florida and Georgia is 61,395,600."},
+		{"List the capitals of Texas and Ohio",
+			[]string{"What is the capital of Texas?", "What is the capital of Ohio?"},
+			[]*react.Result{lookup("The capital of Texas is Austin."), lookup("The capital of Ohio is Columbus.")},
+			"The capital of Texas is Austin. The capital of Ohio is Columbus."},
 		{"What's Alaska's capital and population?",
 			[]string{"What is the capital of Alaska?", "What is the population of Alaska?"},
 			[]*react.Result{lookup("The capital of Alaska is Juneau."), lookup("The population of Alaska is 733,391 people.")},
