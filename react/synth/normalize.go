@@ -289,7 +289,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		attr = "population"
 	case words["land"]:
 		attr = "land area"
-	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sized", "huge", "small", "smaller") || phrase(" fit in", " fits in", " fit inside"):
+	case hasAny(words, "area", "areas", "square", "sq", "miles", "mi", "big", "bigger", "biggest", "large", "larger", "largest", "size", "sizes", "sized", "huge", "small", "smaller") || phrase(" fit in", " fits in", " fit inside"):
 		attr = "area"
 	case hasAny(words, "capital", "capitol", "capitals", "capitols"):
 		attr = "capital"
@@ -355,12 +355,12 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 		// Several places' capitals are asked place by place.
 		return Question{Kind: Capital, Attr: "capital", Place: places, Parts: len(places) > 1}, "", true
 	}
-	ratio := hasAny(words, "times", "ratio", "factor", "fold", "multiple")
+	ratio := hasAny(words, "times", "ratio", "factor", "fold", "multiple", "relative")
 	sum := hasAny(words, "combined", "together", "plus", "sum", "both", "altogether", "add", "added", "total") && len(places) >= 2
 	fewer := hasAny(words, "fewer", "less", "smaller")
 	diff := fewer || hasAny(words, "more", "difference", "bigger", "larger", "exceed", "exceeds", "greater", "than", "subtract", "minus", "gap")
 	yesNo := asksYesNo(lower) && !words["how"]
-	which := hasAny(words, "which", "whether", "compare", "compared", "comparison", "versus", "vs") || strings.Contains(lower, " or ") || yesNo
+	which := hasAny(words, "which", "whether", "compare", "compared", "comparison", "versus", "vs", "rank", "order", "sort") || strings.Contains(lower, " or ") || yesNo
 
 	// A list of places with nothing relating them asks for each.
 	list := !ratio && !sum && !diff && !which && (strings.Contains(lower, " and ") || strings.Contains(lower, ","))
