@@ -281,7 +281,7 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 	phrase := func(ps ...string) bool { return containsAny(lower, ps...) }
 	// What the question asks about.
 	var attr string
-	density := hasAny(words, "density", "densely", "dense", "denser", "crowded") || phrase("per square mile", "per sq", "a square mile", "each square mile")
+	density := hasAny(words, "density", "densely", "dense", "denser", "densest", "crowded") || phrase("per square mile", "per sq", "a square mile", "each square mile")
 	switch {
 	case density:
 		attr = "density"
@@ -387,6 +387,10 @@ func (n *Normalizer) Read(q string) (Question, string, bool) {
 			return Question{Kind: Lookup, Attr: attr, Place: places, Parts: true}, "", true
 		case len(places) > 2 && sum && attr != "population density":
 			return Question{Kind: Sum, Attr: attr, Place: places, Parts: true}, "", true
+		case len(places) > 2 && which && !ratio:
+			// "Which of Texas, Ohio and Utah is biggest?": each looked
+			// up, the largest (or smallest) named.
+			return Question{Kind: Comparison, Attr: attr, Place: places, Parts: true}, "", true
 		case len(places) > 2:
 			return Question{}, "relates more than two places other than by a sum", false
 		}
@@ -538,6 +542,9 @@ func (n *Normalizer) Decompose(question string) ([]string, func([]*react.Result)
 			}
 			return fmt.Sprintf("The %s of %s is larger by %s%s.", q.Attr, a, corpus.Group(d, 2), unit(q.Attr)), true
 		case Comparison:
+			if len(vals) > 2 {
+				return extremeAnswer(question, q, vals), true
+			}
 			if vals[1] == 0 {
 				return "", false
 			}
@@ -686,18 +693,14 @@ func asksYesNo(lower string) bool {
 func compareAnswer(question string, q Question, v float64) string {
 	a, b := q.Place[0], q.Place[1]
 	lower := strings.ToLower(question)
-	words := map[string]bool{}
-	for _, w := range wordRE.FindAllString(lower, -1) {
-		words[w] = true
-	}
-	// "Which is smaller, A or B?" is answered with the smaller place.
-	smaller := hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest")
+	words := questionWords(lower)
+	smaller := asksSmaller(words)
 	// "Is A bigger than B?" asks yes or no; "Are there more people in A
 	// or B?" asks which.
 	yesNo := asksYesNo(lower) && (words["than"] || !words["or"])
-	if smaller && hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest") {
+	if !smaller && hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest") {
 		// "Is A bigger or smaller than B?" asks which is larger.
-		smaller, yesNo = false, false
+		yesNo = false
 	}
 	var out string
 	switch {
@@ -719,6 +722,53 @@ func compareAnswer(question string, q Question, v float64) string {
 		return "No. " + out
 	}
 	return out
+}
+
+func questionWords(lower string) map[string]bool {
+	words := map[string]bool{}
+	for _, w := range wordRE.FindAllString(lower, -1) {
+		words[w] = true
+	}
+	return words
+}
+
+// asksSmaller reports a question asking for the smaller place ("Which is
+// smaller, A or B?"), not one asking "bigger or smaller".
+func asksSmaller(words map[string]bool) bool {
+	return hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest") &&
+		!hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest")
+}
+
+// extremeAnswer names the largest (or, asked so, the smallest) of three
+// or more places by the figures their parts found, with every figure.
+func extremeAnswer(question string, q Question, vals []float64) string {
+	smaller := asksSmaller(questionWords(strings.ToLower(question)))
+	best := 0
+	for i, v := range vals {
+		if smaller && v < vals[best] || !smaller && v > vals[best] {
+			best = i
+		}
+	}
+	figure := func(v float64) string {
+		switch q.Attr {
+		case "population density":
+			return round1(v) + " people per square mile"
+		case "population":
+			return corpus.Group(v, 2) + " people"
+		}
+		return corpus.Group(v, 2) + unit(q.Attr)
+	}
+	var others []string
+	for i, p := range q.Place {
+		if i != best {
+			others = append(others, p+" "+figure(vals[i]))
+		}
+	}
+	most := "largest"
+	if smaller {
+		most = "smallest"
+	}
+	return fmt.Sprintf("%s has the %s %s of the %d: %s (%s).", q.Place[best], most, q.Attr, len(vals), figure(vals[best]), strings.Join(others, ", "))
 }
 
 // roundRatio writes a comparison's ratio to one decimal, or to as many as
