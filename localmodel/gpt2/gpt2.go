@@ -14,6 +14,7 @@ import (
 
 	"github.com/ponder-go/ponder/internal/matmul"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/internal/bufs"
 )
 
 // Config is a GPT-2 shape.
@@ -488,12 +489,7 @@ func getBuffers(T, C int) *buffers {
 	if b == nil {
 		b = &buffers{}
 	}
-	grow := func(s []float32, n int) []float32 {
-		if cap(s) < n {
-			return make([]float32, n)
-		}
-		return s[:n]
-	}
+	grow := bufs.Sized[float32]
 	b.x, b.h, b.qkv = grow(b.x, T*C), grow(b.h, T*C), grow(b.qkv, T*3*C)
 	b.att, b.proj, b.fc = grow(b.att, T*C), grow(b.proj, T*C), grow(b.fc, T*4*C)
 	return b

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ponder-go/ponder/internal/matmul"
 	"github.com/ponder-go/ponder/localmodel"
+	"github.com/ponder-go/ponder/localmodel/internal/bufs"
 )
 
 // Config is the shape and hyper-parameters of a model.
@@ -149,20 +150,12 @@ var forwardScratch = sync.Pool{New: func() any { return new(scratch) }}
 // getScratch returns activation buffers for T rows.
 func getScratch(T, E, qDim, kvDim, ff, rotDim int) *scratch {
 	sc := forwardScratch.Get().(*scratch)
-	grow := func(s []float32, n int) []float32 {
-		if cap(s) < n {
-			return make([]float32, n)
-		}
-		return s[:n]
-	}
+	grow := bufs.Sized[float32]
 	sc.x, sc.n, sc.proj = grow(sc.x, T*E), grow(sc.n, T*E), grow(sc.proj, T*E)
 	sc.q, sc.att = grow(sc.q, T*qDim), grow(sc.att, T*qDim)
 	sc.k, sc.v = grow(sc.k, T*kvDim), grow(sc.v, T*kvDim)
 	sc.gate, sc.up = grow(sc.gate, T*ff), grow(sc.up, T*ff)
-	if cap(sc.rot) < T*rotDim {
-		sc.rot = make([]float64, T*rotDim)
-	}
-	sc.rot = sc.rot[:T*rotDim]
+	sc.rot = bufs.Sized(sc.rot, T*rotDim)
 	return sc
 }
 
@@ -325,8 +318,8 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	n := pos + T
 	heads := func(lo, hi int) {
-		scb := borrowFloats(n)
-		defer floatBufs.Put(scb)
+		scb := scoreBufs.Get(n)
+		defer scoreBufs.Put(scb)
 		sc := *scb
 		for h := lo; h < hi; h++ {
 			kvh := h / group
@@ -396,19 +389,8 @@ func addInPlace(x, y []float32) {
 	}
 }
 
-// floatBufs lends attention's score rows (one per thread and call).
-var floatBufs = sync.Pool{New: func() any { return new([]float32) }}
-
-// borrowFloats returns a buffer of n floats from floatBufs (contents
-// undefined; put it back when done).
-func borrowFloats(n int) *[]float32 {
-	b := floatBufs.Get().(*[]float32)
-	if cap(*b) < n {
-		*b = make([]float32, n)
-	}
-	*b = (*b)[:n]
-	return b
-}
+// scoreBufs lends attention's score rows (one per thread and call).
+var scoreBufs bufs.Pool[float32]
 
 // appendKV appends new positions to a layer's cache, doubling its capacity
 // when full (up to limit, the whole context): append's own growth for

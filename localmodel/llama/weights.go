@@ -8,6 +8,7 @@ import (
 
 	"github.com/ponder-go/ponder/internal/matmul"
 	"github.com/ponder-go/ponder/localmodel/gguf"
+	"github.com/ponder-go/ponder/localmodel/internal/bufs"
 )
 
 // linear is a weight matrix of rows×cols (ggml: ne0 = cols, ne1 = rows) in
@@ -179,8 +180,8 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	}
 	ab := nb * ablock
-	aqb := borrowBytes(T * ab)
-	defer byteBufs.Put(aqb)
+	aqb := activationBufs.Get(T * ab)
+	defer activationBufs.Put(aqb)
 	aq := *aqb
 	for t := 0; t < T; t++ {
 		quantize(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
@@ -235,8 +236,8 @@ var (
 func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	nb := l.cols / 32
 	ab := nb * matmul.Q8_0SBlock
-	aqb := borrowBytes(T * ab)
-	defer byteBufs.Put(aqb)
+	aqb := activationBufs.Get(T * ab)
+	defer activationBufs.Put(aqb)
 	aq := *aqb
 	matmul.QuantizeQ8_0S(aq, in[:T*l.cols])
 	gb := nb * k.block
@@ -259,8 +260,8 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 		matmul.Parallel(groups, groupsOf)
 	}
 	if rest := l.rows - 8*groups; rest > 0 {
-		a8b := borrowBytes(nb * matmul.Q8_0Block)
-		defer byteBufs.Put(a8b)
+		a8b := activationBufs.Get(nb * matmul.Q8_0Block)
+		defer activationBufs.Put(a8b)
 		a8 := *a8b
 		for t := 0; t < T; t++ {
 			matmul.QuantizeQ8_0(a8, in[t*l.cols:(t+1)*l.cols])
@@ -279,8 +280,8 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	nb := l.cols / 256
 	ab := nb * matmul.Q8_KBlock
-	aqb := borrowBytes(T * ab)
-	defer byteBufs.Put(aqb)
+	aqb := activationBufs.Get(T * ab)
+	defer activationBufs.Put(aqb)
 	aq := *aqb
 	for t := 0; t < T; t++ {
 		matmul.QuantizeQ8_K(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
@@ -332,18 +333,7 @@ func roundActivations(t gguf.Type, in []float32) []float32 {
 	return out
 }
 
-// byteBufs lends the quantized activations of a multiply: a decode step of
-// a 24-layer model multiplies about 170 times, and each would otherwise
-// allocate its own.
-var byteBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-// borrowBytes returns a buffer of n bytes from byteBufs (contents
-// undefined; put it back when done).
-func borrowBytes(n int) *[]byte {
-	b := byteBufs.Get().(*[]byte)
-	if cap(*b) < n {
-		*b = make([]byte, n)
-	}
-	*b = (*b)[:n]
-	return b
-}
+// activationBufs lends the quantized activations of a multiply: a decode
+// step of a 24-layer model multiplies about 170 times, and each would
+// otherwise allocate its own.
+var activationBufs bufs.Pool[byte]

@@ -1,0 +1,31 @@
+// Package bufs holds what the forward passes reuse between calls, so that
+// decoding a token does not allocate its activations anew.
+package bufs
+
+import "sync"
+
+// Sized returns s with length n, reallocated only when its capacity is
+// short of n. The contents are undefined: callers write before they read.
+func Sized[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// Pool lends slices of T of any length (the zero Pool is ready to use).
+type Pool[T any] struct{ p sync.Pool }
+
+// Get returns a slice of length n (contents undefined); Put it back when
+// done.
+func (p *Pool[T]) Get(n int) *[]T {
+	b, _ := p.p.Get().(*[]T)
+	if b == nil {
+		b = new([]T)
+	}
+	*b = Sized(*b, n)
+	return b
+}
+
+// Put returns b for a later Get.
+func (p *Pool[T]) Put(b *[]T) { p.p.Put(b) }
