@@ -87,10 +87,7 @@ type Matcher struct {
 	// of them a mask.
 	next  []*[256]int32
 	byKey map[string]int32
-	// Scratch of step and closure: NFA states marked with stamp are in the
-	// closure being built.
-	mark             []uint32
-	stamp            uint32
+	// Scratch of step, closure and state.
 	stack, set, seed []int32
 	key              []byte
 	// bytes approximates the memory the lazy DFA holds; past budget new
