@@ -166,6 +166,12 @@ var (
 	areaWords       = map[string]bool{"big": true, "bigger": true, "biggest": true, "size": true, "large": true, "larger": true, "square": true, "miles": true, "km": true, "sq": true, "mi": true, "acreage": true}
 )
 
+// AsksForFigure reports whether search reads w (in lower case) as asking
+// for a population or an area ("people", "populated", "sq", "mi").
+func AsksForFigure(w string) bool {
+	return populationWords[w] || strings.HasPrefix(w, "populat") || areaWords[w] || w == "area"
+}
+
 // normalize spells postal codes out and adds the corpus's word for what
 // the query asks about ("how many people live in X" finds X's population).
 func (p *Places) normalize(query string) string {

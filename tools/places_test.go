@@ -104,3 +104,14 @@ func TestPlacesExactNamesFirst(t *testing.T) {
 	assert.Equal(t, []string{"Oa Plains"}, p.Find("population of Oa Plans"))
 	assert.Equal(t, []string{"Plais", "Oa Plains"}, p.Find("Plais or oa plains?"))
 }
+
+// The words search reads as asking for a figure, which a place name must
+// not hold (the training world checks its names with it).
+func TestAsksForFigure(t *testing.T) {
+	for _, w := range []string{"people", "populated", "population", "area", "sq", "mi", "bigger"} {
+		assert.True(t, AsksForFigure(w), w)
+	}
+	for _, w := range []string{"west", "bay", "of", "capital"} {
+		assert.False(t, AsksForFigure(w), w)
+	}
+}

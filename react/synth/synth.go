@@ -83,12 +83,6 @@ func Name(r *rand.Rand) string {
 // queryWords are the words of the traces' search queries besides names.
 var queryWords = []string{"population", "total", "area", "land", "capital", "of"}
 
-// figureWord are words that tools.Search reads as asking for a population
-// or an area.
-var figureWord = map[string]bool{"people": true, "residents": true, "inhabitants": true, "populous": true, "live": true, "lives": true,
-	"living": true, "populated": true, "persons": true, "citizens": true, "big": true, "bigger": true, "biggest": true, "size": true,
-	"large": true, "larger": true, "square": true, "miles": true, "km": true, "sq": true, "mi": true, "acreage": true}
-
 // World is a set of invented places and a search tool over their passages.
 type World struct {
 	Places []corpus.State
@@ -135,7 +129,7 @@ func NewWorld(seed uint64, n int) (*World, error) {
 			}
 		}
 		for _, w := range strings.Fields(name) {
-			if figureWord[w] {
+			if tools.AsksForFigure(w) {
 				return true
 			}
 		}
