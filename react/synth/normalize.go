@@ -121,27 +121,25 @@ var nicknames = map[string]string{
 	"equality state": "Wyoming", "cowboy state": "Wyoming",
 }
 
-// nicknameRE finds a nickname, longest first ("Green Mountain State"
-// before "Mountain State"), with or without "the".
-var nicknameRE = func() *regexp.Regexp {
-	names := make([]string, 0, len(nicknames))
-	for nk := range nicknames {
-		names = append(names, strings.ReplaceAll(regexp.QuoteMeta(nk), " ", `[\s-]+`))
+// alternation is a regexp alternation of m's keys, quoted, longest first
+// so that a longer name wins over one it contains ("West Virginian" over
+// "Virginian", "Green Mountain State" over "Mountain State"); sep is what
+// matches a space of a key.
+func alternation(m map[string]string, sep string) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, strings.ReplaceAll(regexp.QuoteMeta(k), " ", sep))
 	}
 	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
-	return regexp.MustCompile(`(?i)\b(?:the\s+)?(?:` + strings.Join(names, "|") + `)\b`)
-}()
+	return strings.Join(names, "|")
+}
 
-var demonymRE = func() *regexp.Regexp {
-	names := make([]string, 0, len(demonyms))
-	for d := range demonyms {
-		names = append(names, regexp.QuoteMeta(d))
-	}
-	// Longest first, so "West Virginians" is not read as "West" and
-	// "Virginians".
-	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
-	return regexp.MustCompile(`(?i)\b(?:` + strings.Join(names, "|") + `)s\b`)
-}()
+var (
+	// nicknameRE finds a nickname, with or without "the".
+	nicknameRE = regexp.MustCompile(`(?i)\b(?:the\s+)?(?:` + alternation(nicknames, `[\s-]+`) + `)\b`)
+	// demonymRE finds a demonym in the plural ("Texans").
+	demonymRE = regexp.MustCompile(`(?i)\b(?:` + alternation(demonyms, " ") + `)s\b`)
+)
 
 // The words that ask for each figure, for questions asking several.
 var figureWords = []struct {
@@ -698,7 +696,7 @@ func compareAnswer(question string, q Question, v float64) string {
 	// "Is A bigger than B?" asks yes or no; "Are there more people in A
 	// or B?" asks which.
 	yesNo := asksYesNo(lower) && (words["than"] || !words["or"])
-	if !smaller && hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest") {
+	if !smaller && hasAny(words, smallWords...) {
 		// "Is A bigger or smaller than B?" asks which is larger.
 		yesNo = false
 	}
@@ -732,11 +730,16 @@ func questionWords(lower string) map[string]bool {
 	return words
 }
 
+// The words that ask for the smaller or the larger of places.
+var (
+	smallWords = []string{"smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest"}
+	bigWords   = []string{"bigger", "larger", "greater", "more", "biggest", "largest"}
+)
+
 // asksSmaller reports a question asking for the smaller place ("Which is
 // smaller, A or B?"), not one asking "bigger or smaller".
 func asksSmaller(words map[string]bool) bool {
-	return hasAny(words, "smaller", "smallest", "fewer", "fewest", "less", "least", "tinier", "tiniest") &&
-		!hasAny(words, "bigger", "larger", "greater", "more", "biggest", "largest")
+	return hasAny(words, smallWords...) && !hasAny(words, bigWords...)
 }
 
 // extremeAnswer names the largest (or, asked so, the smallest) of three
