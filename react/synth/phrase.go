@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/ponder-go/ponder/react"
 	"github.com/ponder-go/ponder/tools/corpus"
 )
 
@@ -25,12 +26,12 @@ const (
 const (
 	refuseThought = "I cannot answer this question with my tools."
 	notFound      = "The search found no such place."
-	refuseAnswer  = "I could not answer that."
+	refuseAnswer  = react.DefaultRefusal
 )
 
 // userWordings are how people ask each kind, written for training (the
 // natural development set, react/natural, has its own). %[1]s and %[2]s are
-// the places as typed, %[3]s the attribute's word.
+// the places as typed.
 var userWordings = map[string]map[string][]string{
 	Lookup: {
 		"population": {"how many people live in %[1]s", "what's the population of %[1]s", "%[1]s population", "population of %[1]s",
@@ -136,12 +137,7 @@ func NewUserTask(r *rand.Rand, w *World) Task {
 	if r.IntN(3) == 0 {
 		attr = "area"
 	}
-	val := func(n string) float64 {
-		if attr == "area" {
-			return w.byName[n].TotalArea
-		}
-		return float64(w.byName[n].Population)
-	}
+	val := func(n string) float64 { return figure(w.byName[n], attr) }
 	t := Task{Kind: pick([]string{Lookup, Lookup, Ratio, Ratio, Sum, Difference, Density, Capital, Compare, Compare, Refuse, Refuse}), A: a, B: b, Attr: attr}
 	var q string
 	switch t.Kind {
@@ -149,11 +145,7 @@ func NewUserTask(r *rand.Rand, w *World) Task {
 		if r.IntN(4) == 0 {
 			t.Attr = "land area"
 		}
-		v := val(a)
-		if t.Attr == "land area" {
-			v = w.byName[a].LandArea
-		}
-		t.Expect = corpus.Group(v, 2)
+		t.Expect = corpus.Group(figure(w.byName[a], t.Attr), 2)
 		q = pick(userWordings[Lookup][t.Attr])
 	case Capital:
 		t.Attr, t.Expect = "capital", w.byName[a].Capital

@@ -254,13 +254,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 	if r.IntN(3) == 0 {
 		attr = "area"
 	}
-	val := func(n string) float64 {
-		s := facts(n)
-		if attr == "area" {
-			return s.TotalArea
-		}
-		return float64(s.Population)
-	}
+	val := func(n string) float64 { return figure(facts(n), attr) }
 	kind := []string{Ratio, Ratio, Ratio, Sum, Difference, Density, Lookup, NoTool, Lookup, Capital}[r.IntN(10)]
 	t := Task{Kind: kind, A: a, B: b, Attr: attr}
 	switch kind {
@@ -282,11 +276,7 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		}
 		t.Question = []string{"What is the %[2]s of %[1]s?", "How large is the %[2]s of %[1]s?"}[r.IntN(2)]
 		t.Question = fmt.Sprintf(t.Question, a, t.Attr)
-		if t.Attr == "land area" {
-			t.Expect = corpus.Group(facts(a).LandArea, 2)
-		} else {
-			t.Expect = corpus.Group(val(a), 2)
-		}
+		t.Expect = corpus.Group(figure(facts(a), t.Attr), 2)
 	case Capital:
 		t.Attr = "capital"
 		t.Question = fmt.Sprintf("What is the capital of %s?", a)
@@ -296,6 +286,18 @@ func NewTask(r *rand.Rand, names []string, facts func(string) corpus.State) Task
 		t.Expect = a
 	}
 	return t
+}
+
+// figure is s's value of attr: "population", "area" (the total) or "land
+// area".
+func figure(s corpus.State, attr string) float64 {
+	switch attr {
+	case "area":
+		return s.TotalArea
+	case "land area":
+		return s.LandArea
+	}
+	return float64(s.Population)
 }
 
 // related is the answer's figure for two values related by kind (Ratio,
