@@ -51,7 +51,7 @@ func TestDotQ4_0x8(t *testing.T) {
 }
 
 // TestQuantizeQ8_0S checks that the activation blocks hold QuantizeQ8_0's
-// values and scale and 8·Σq.
+// values and scale and -8·Σq.
 func TestQuantizeQ8_0S(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	x := make([]float32, 96)
@@ -69,7 +69,7 @@ func TestQuantizeQ8_0S(t *testing.T) {
 		for _, q := range blk[2:Q8_0Block] {
 			sum += int32(int8(q))
 		}
-		require.Equal(t, 8*sum, int32(uint32(s[4])|uint32(s[5])<<8|uint32(s[6])<<16|uint32(s[7])<<24))
+		require.Equal(t, -8*sum, int32(uint32(s[4])|uint32(s[5])<<8|uint32(s[6])<<16|uint32(s[7])<<24))
 	}
 }
 

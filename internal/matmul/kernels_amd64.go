@@ -40,6 +40,21 @@ func hasAVX2FMA() bool {
 	return b7&(1<<5) != 0
 }
 
+// hasAVX512VNNI reports AVX-512 VNNI with 256-bit vectors (AVX512F, VL
+// and VNNI), the OS saving the opmask and ZMM state; PONDER_NOAVX512 set
+// turns it off (to compare with the AVX2 kernels).
+func hasAVX512VNNI() bool {
+	if os.Getenv("PONDER_NOAVX512") != "" || !hasAVX2FMA() {
+		return false
+	}
+	if xcr0, _ := xgetbv0(); xcr0&0xe6 != 0xe6 {
+		return false
+	}
+	_, b7, c7, _ := cpuid(7, 0)
+	const avx512f, avx512vl, vnni = 1 << 16, 1 << 31, 1 << 11
+	return b7&avx512f != 0 && b7&avx512vl != 0 && c7&vnni != 0
+}
+
 // hasF16C reports the half-precision conversion instructions.
 func hasF16C() bool {
 	_, _, c1, _ := cpuid(1, 0)
@@ -55,6 +70,9 @@ func init() {
 	dotFn = dotAsm
 	swiglu, gelu = swigluSIMD, geluSIMD
 	Kernel = "avx2+fma"
+	if hasAVX512VNNI() && hasF16C() {
+		Kernel = "avx2+fma+avx512vnni" // the interleaved quantized kernels
+	}
 	if hasF16C() {
 		// The exported wrappers check nb > 0 and the slice bounds.
 		dotQ8_0 = func(w, a []byte, nb int) float32 {

@@ -20,13 +20,13 @@ import (
 // activations broadcast to every lane.
 //
 // The nibbles are used unsigned (0..15): Σ(q-8)·a = Σq·a - 8·Σa, and the
-// activation block carries 8·Σa. The integer sum is exact either way, so
+// activation block carries -8·Σa, the term to add. The integer sum is exact either way, so
 // the result equals llama.cpp's repacked gemv and gemm: per row and block,
 // acc = fma(float(isum), dw·da, acc), in block order.
 const (
 	Q4_0x8Block = 8 * Q4_0Block
 	// Q8_0SBlock is an activation block for the Q4_0x8 kernels: float32
-	// scale, int32 8·Σq, 32 int8.
+	// scale, int32 -8·Σq, 32 int8.
 	Q8_0SBlock = 40
 )
 
@@ -74,7 +74,7 @@ func quantizeQ8_0SGo(dst []byte, x []float32, nb int) {
 		for _, q := range blk[2:] {
 			sum += int32(int8(q))
 		}
-		binary.LittleEndian.PutUint32(out[4:], uint32(8*sum))
+		binary.LittleEndian.PutUint32(out[4:], uint32(-8*sum))
 		copy(out[8:], blk[2:])
 	}
 }
@@ -144,7 +144,7 @@ func dotQ4_0x8Go(out []float32, w, a []byte, nb int) {
 					s += int32(q&15)*int32(int8(ab[8+4*c+k])) + int32(q>>4)*int32(int8(ab[24+4*c+k]))
 				}
 			}
-			acc[r] = fma32(float32(s-corr), half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:]))*da, acc[r])
+			acc[r] = fma32(float32(s+corr), half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:]))*da, acc[r])
 		}
 	}
 	copy(out[:8], acc[:])
