@@ -160,7 +160,7 @@ func (m *Model) prefill(prompt []int32) (State, []float32, error) {
 	}
 	if done < len(prompt) {
 		var err error
-		if logits, err = m.Net.Forward(st, prompt[done:], false); err != nil {
+		if logits, err = m.prefillTokens(st, prompt[done:]); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -168,6 +168,34 @@ func (m *Model) prefill(prompt []int32) (State, []float32, error) {
 		m.prefixes.store(prompt, st, logits, budget)
 	}
 	return st, logits, nil
+}
+
+// prefillChunk is the most prompt tokens a batched prefill feeds in one
+// pass, so that a long prompt does not hold up the other sequences'
+// decode steps for all of its length.
+const prefillChunk = 128
+
+// prefillTokens feeds prompt tokens into st and returns the logits of the
+// last. With batching on, the prompt joins the concurrent decode steps'
+// passes (in chunks of prefillChunk), so that requests arriving together
+// prefill in one pass over the weights and then decode in step, instead
+// of each prefilling alone while the others' steps run without it.
+func (m *Model) prefillTokens(st State, toks []int32) ([]float32, error) {
+	if !m.batching() {
+		return m.Net.Forward(st, toks, false)
+	}
+	m.batch.join()
+	defer m.batch.leave()
+	var logits []float32
+	for len(toks) > 0 {
+		n := min(len(toks), prefillChunk)
+		var err error
+		if logits, err = m.batch.forward(m.Net.(BatchNetwork), m.Batch, st, toks[:n]); err != nil {
+			return nil, err
+		}
+		toks = toks[n:]
+	}
+	return logits, nil
 }
 
 // sequence is one sample being decoded: its cache, the logits of its next
