@@ -40,19 +40,28 @@ func hasAVX2FMA() bool {
 	return b7&(1<<5) != 0
 }
 
-// hasAVX512VNNI reports AVX-512 VNNI with 256-bit vectors (AVX512F, VL
-// and VNNI), the OS saving the opmask and ZMM state; PONDER_NOAVX512 set
-// turns it off (to compare with the AVX2 kernels).
-func hasAVX512VNNI() bool {
+// hasAVX512 reports AVX512F, with the OS saving the opmask and ZMM state;
+// PONDER_NOAVX512 set turns it off (to compare with the AVX2 kernels).
+func hasAVX512() bool {
 	if os.Getenv("PONDER_NOAVX512") != "" || !hasAVX2FMA() {
 		return false
 	}
 	if xcr0, _ := xgetbv0(); xcr0&0xe6 != 0xe6 {
 		return false
 	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<16) != 0
+}
+
+// hasAVX512VNNI reports AVX-512 VNNI on 256-bit vectors (AVX512F, VL and
+// VNNI).
+func hasAVX512VNNI() bool {
+	if !hasAVX512() {
+		return false
+	}
 	_, b7, c7, _ := cpuid(7, 0)
-	const avx512f, avx512vl, vnni = 1 << 16, 1 << 31, 1 << 11
-	return b7&avx512f != 0 && b7&avx512vl != 0 && c7&vnni != 0
+	const avx512vl, vnni = 1 << 31, 1 << 11
+	return b7&avx512vl != 0 && c7&vnni != 0
 }
 
 // hasF16C reports the half-precision conversion instructions.
@@ -70,8 +79,12 @@ func init() {
 	dotFn = dotAsm
 	swiglu, gelu = swigluSIMD, geluSIMD
 	Kernel = "avx2+fma"
-	if hasAVX512VNNI() && hasF16C() {
-		Kernel = "avx2+fma+avx512vnni" // the interleaved quantized kernels
+	if hasAVX512() {
+		dot3x4, dot1x4 = dot3x4AVX512Asm, dot1x4AVX512Asm
+		Kernel = "avx512+fma"
+		if hasAVX512VNNI() && hasF16C() {
+			Kernel = "avx512+fma+vnni" // VNNI: the interleaved quantized kernels
+		}
 	}
 	if hasF16C() {
 		// The exported wrappers check nb > 0 and the slice bounds.
@@ -127,6 +140,52 @@ func dot3x4Asm(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 []float32) {
 			s[4*r+1] += x[i] * w1[i]
 			s[4*r+2] += x[i] * w2[i]
 			s[4*r+3] += x[i] * w3[i]
+		}
+	}
+}
+
+//go:noescape
+func dot3x4AVX512(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 *float32, n int)
+
+//go:noescape
+func dot1x4AVX512(s *[4]float32, x, w0, w1, w2, w3 *float32, n int)
+
+// dot3x4AVX512Asm runs the AVX-512 kernel on the multiple-of-16 prefix
+// and the AVX2 path on the rest.
+func dot3x4AVX512Asm(s *[12]float32, x0, x1, x2, w0, w1, w2, w3 []float32) {
+	n := len(x0)
+	n16 := n &^ 15
+	if n16 == 0 {
+		dot3x4Asm(s, x0, x1, x2, w0, w1, w2, w3)
+		return
+	}
+	x1, x2, w0, w1, w2, w3 = x1[:n], x2[:n], w0[:n], w1[:n], w2[:n], w3[:n]
+	dot3x4AVX512(s, &x0[0], &x1[0], &x2[0], &w0[0], &w1[0], &w2[0], &w3[0], n16)
+	if n16 < n {
+		var t [12]float32
+		dot3x4Asm(&t, x0[n16:], x1[n16:], x2[n16:], w0[n16:], w1[n16:], w2[n16:], w3[n16:])
+		for i := range s {
+			s[i] += t[i]
+		}
+	}
+}
+
+// dot1x4AVX512Asm runs the AVX-512 kernel on the multiple-of-32 prefix
+// and the AVX2 path on the rest.
+func dot1x4AVX512Asm(s *[4]float32, x, w0, w1, w2, w3 []float32) {
+	n := len(x)
+	n32 := n &^ 31
+	if n32 == 0 {
+		dot1x4Asm(s, x, w0, w1, w2, w3)
+		return
+	}
+	w0, w1, w2, w3 = w0[:n], w1[:n], w2[:n], w3[:n]
+	dot1x4AVX512(s, &x[0], &w0[0], &w1[0], &w2[0], &w3[0], n32)
+	if n32 < n {
+		var t [4]float32
+		dot1x4Asm(&t, x[n32:], w0[n32:], w1[n32:], w2[n32:], w3[n32:])
+		for i := range s {
+			s[i] += t[i]
 		}
 	}
 }
