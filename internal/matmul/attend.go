@@ -47,20 +47,46 @@ func SoftmaxExp(x []float32) float32 {
 
 // Parallel runs f over [0, n) split into up to Threads() contiguous
 // ranges, one goroutine each, and waits for them.
+//
+// It allocates nothing itself (the decode loop calls it several times a
+// layer): the ranges travel by value through a channel to goroutines
+// started without captured variables, each of which runs exactly one range
+// and ends, and the WaitGroup is pooled. Which goroutine runs which call's
+// range does not matter; every range has its goroutine.
 func Parallel(n int, f func(lo, hi int)) {
 	workers := min(Threads(), n)
 	if workers <= 1 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
+	wg := waitGroups.Get().(*sync.WaitGroup)
 	per := (n + workers - 1) / workers
 	for lo := 0; lo < n; lo += per {
 		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+per, n))
+		shares <- share{f: f, lo: lo, hi: min(lo+per, n), wg: wg}
+		go runShare()
 	}
 	wg.Wait()
+	waitGroups.Put(wg)
+}
+
+// share is one range of a Parallel call.
+type share struct {
+	f      func(lo, hi int)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+var (
+	// shares holds the ranges sent and not yet taken: a send that finds it
+	// full waits for the goroutines already started for the ranges in it.
+	shares     = make(chan share, 64)
+	waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+)
+
+// runShare runs one range and ends.
+func runShare() {
+	s := <-shares
+	s.f(s.lo, s.hi)
+	s.wg.Done()
 }

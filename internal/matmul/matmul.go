@@ -35,17 +35,12 @@ func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
 		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim, 0)
 		return
 	}
-	var wg sync.WaitGroup
 	per := ((outDim+stripes-1)/stripes + 3) &^ 3
-	for lo := 0; lo < outDim; lo += per {
-		hi := min(lo+per, outDim)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			kernel(out, in, w, bias, rows, inDim, outDim, lo, hi, 0)
-		}(lo, hi)
-	}
-	wg.Wait()
+	Parallel((outDim+per-1)/per, func(s0, s1 int) {
+		for s := s0; s < s1; s++ {
+			kernel(out, in, w, bias, rows, inDim, outDim, s*per, min((s+1)*per, outDim), 0)
+		}
+	})
 }
 
 // MatMulSerial is MatMul in the calling goroutine, for callers that
@@ -76,6 +71,8 @@ func Threads() int { return threads }
 // SetThreads sets the goroutine count (at least 1); for benchmarks.
 func SetThreads(n int) { threads = max(n, 1) }
 
+var kernelSums = sync.Pool{New: func() any { return new([16]float32) }}
+
 // blockRows is how many input rows a stripe processes before moving to the
 // next group of weight rows: the weight rows of a group stay in L1/L2 while
 // the input rows stream past.
@@ -97,11 +94,12 @@ func Columns(out, in, w []float32, rows, inDim, outDim, lo, hi int) {
 // kernel computes output columns [lo, hi) for all rows; weight row o is at
 // w[(o-wBase)*inDim].
 func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) {
-	// The kernels' sums, declared once: passed to a kernel through a
-	// function variable they escape, and inside the loops each block of
-	// four columns would allocate its own.
-	var s [12]float32
-	var s4 [4]float32
+	// The kernels' sums, from a pool: passed to a kernel through a
+	// function variable they escape, so declared here they would be
+	// allocated every call, and inside the loops every four columns.
+	sums := kernelSums.Get().(*[16]float32)
+	defer kernelSums.Put(sums)
+	s, s4 := (*[12]float32)(sums[:12]), (*[4]float32)(sums[12:])
 	for r0 := 0; r0 < rows; r0 += blockRows {
 		r1 := min(r0+blockRows, rows)
 		o := lo
@@ -117,7 +115,7 @@ func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) 
 			}
 			r := r0
 			for ; r+3 <= r1; r += 3 {
-				dot3x4(&s, in[r*inDim:(r+1)*inDim], in[(r+1)*inDim:(r+2)*inDim], in[(r+2)*inDim:(r+3)*inDim], w0, w1, w2, w3)
+				dot3x4(s, in[r*inDim:(r+1)*inDim], in[(r+1)*inDim:(r+2)*inDim], in[(r+2)*inDim:(r+3)*inDim], w0, w1, w2, w3)
 				for k := 0; k < 3; k++ {
 					ok := out[(r+k)*outDim+o : (r+k)*outDim+o+4]
 					ok[0], ok[1], ok[2], ok[3] = s[4*k]+b0, s[4*k+1]+b1, s[4*k+2]+b2, s[4*k+3]+b3
@@ -125,7 +123,7 @@ func kernel(out, in, w, bias []float32, rows, inDim, outDim, lo, hi, wBase int) 
 			}
 			for ; r < r1; r++ {
 				x := in[r*inDim : (r+1)*inDim]
-				dot1x4(&s4, x, w0, w1, w2, w3)
+				dot1x4(s4, x, w0, w1, w2, w3)
 				oa := out[r*outDim+o : r*outDim+o+4]
 				oa[0], oa[1], oa[2], oa[3] = s4[0]+b0, s4[1]+b1, s4[2]+b2, s4[3]+b3
 			}

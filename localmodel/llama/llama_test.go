@@ -271,10 +271,11 @@ func TestForwardBatchMatchesForward(t *testing.T) {
 }
 
 // A decode step allocates little beyond the logits it returns: the
-// activations, their quantized copies and attention's scores come from
-// pools, and the fp32 kernels' sums no longer escape once per four
-// columns. What is left is a few small closures a layer and the KV
-// cache's growth (an append that reallocates now and then, averaged in).
+// activations, their quantized copies, attention's scores and the fp32
+// kernels' sums come from pools, and matmul.Parallel hands its ranges to
+// its goroutines without allocating. What is left is the few closures a
+// layer hands to Parallel (about 12) and the KV cache's growth (an append
+// that reallocates now and then, averaged in).
 func TestDecodeStepAllocatesLittle(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop buffers at random")
@@ -298,7 +299,7 @@ func TestDecodeStepAllocatesLittle(t *testing.T) {
 		logits := float64(4 * net.VocabSize())
 		t.Logf("%s: %.0f allocations and %.0f bytes a decoded token (logits %.0f bytes)", typ, allocs, bytes, logits)
 		c := small("qwen2")
-		assert.LessOrEqual(t, allocs, float64(64*c.Layers), typ.String())
+		assert.LessOrEqual(t, allocs, float64(16*c.Layers), typ.String())
 		// KV cache growth: 2·KVHeads·HeadDim floats a layer a token,
 		// tripled at most by the doubling reallocations. One layer's
 		// activations (x, its norm, q, k, v, attention, projection, gate
