@@ -574,8 +574,9 @@ func listNames(names []string) string {
 
 // Finish is a react.Agent.Finish for the bundled model: a one-decimal
 // figure copied from the calculator is rounded, not truncated (the model
-// copies the digits it sees: 430.898 would read "430.8"), and a comparison
-// is answered with the place that is larger.
+// copies the digits it sees: 430.898 would read "430.8"), a comparison is
+// answered with the place that is larger, and a lookup or capital whose
+// answer lacks what the model's own search found is answered from it.
 func (n *Normalizer) Finish(question, answer string, steps []react.Step) string {
 	answer = groupDigits(roundFromCalculator(answer, steps), steps)
 	if n.Places == nil {
@@ -587,6 +588,15 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 		// the model's copy of it went wrong.
 		if c, found := capitalIn(steps, q.Place[0]); found && !strings.Contains(answer, c) {
 			return fmt.Sprintf("The capital of %s is %s.", q.Place[0], c)
+		}
+		return answer
+	}
+	if ok && q.Kind == Lookup && !q.Parts && len(q.Place) == 1 {
+		// The figure as the passage the model found states it, where the
+		// model answered something else (a density for "the population
+		// of Massachusetts", having gone on to divide).
+		if v, found := figureIn(steps, q.Place[0], q.Attr); found && !strings.Contains(answer, v) {
+			return lookupAnswer(q.Place[0], q.Attr, v)
 		}
 		return answer
 	}
@@ -622,6 +632,20 @@ func capitalIn(steps []react.Step, place string) (string, bool) {
 			if m[1] == place {
 				return strings.TrimSpace(m[2]), true
 			}
+		}
+	}
+	return "", false
+}
+
+// figureIn finds place's attr in the search passages of steps, as the
+// passage writes it.
+func figureIn(steps []react.Step, place, attr string) (string, bool) {
+	for _, s := range steps {
+		if s.Action != "search" {
+			continue
+		}
+		if v, err := extract(s.Observation, place, attr); err == nil {
+			return v, true
 		}
 	}
 	return "", false

@@ -166,6 +166,19 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("Capital of KS?", "The capital of Kansas is The.", found))
 	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("Capital of KS?", "The capital of Kansas is Topeka.", found))
 	assert.Equal(t, "The capital of Kansas is The.", n.Finish("Capital of KS?", "The capital of Kansas is The.", nil), "no passage: left alone")
+	// A lookup answered with something else (the model went on to a
+	// density) is answered from the passage the model found.
+	ma := []react.Step{
+		{Action: "search", Input: "population of Massachusetts", Observation: "[1] Massachusetts population: Massachusetts had a population of 7,029,917 at the 2020 United States census."},
+		{Action: "search", Input: "land area of Massachusetts", Observation: "[1] Massachusetts area: Massachusetts has a total area of 10,554.12 square miles. Massachusetts has a land area of 7,800.99 square miles and a water area of 2,753.13 square miles."},
+		{Action: "calculator", Input: "7,029,917 / 7,800.99", Observation: "901.157033"},
+	}
+	density := "The population density of Massachusetts is about 901.2 people per square mile."
+	assert.Equal(t, "The population of Massachusetts is 7,029,917 people.", n.Finish("I'd like to know the population of Massachusets", density, ma))
+	assert.Equal(t, "The land area of Massachusetts is 7,800.99 square miles.", n.Finish("land area of MA?", density, ma))
+	assert.Equal(t, "The area of Massachusetts is 10,554.12 square miles.", n.Finish("How big is Massachusetts?", "I could not answer that.", ma))
+	assert.Equal(t, density, n.Finish("population density of Massachusetts", density, ma), "a density question: left alone")
+	assert.Equal(t, "x", n.Finish("population of Ohio", "x", ma), "no passage for the place: left alone")
 	// Area sums and differences say their unit.
 	steps = []react.Step{{Action: "calculator", Observation: "397125.85"}}
 	assert.Equal(t, "The area of Alaska is larger by 397,125.85 square miles.",

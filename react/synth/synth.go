@@ -420,11 +420,7 @@ func Trace(ctx context.Context, reg *tools.Registry, t Task) ([]react.Step, erro
 		if err != nil {
 			return nil, err
 		}
-		unit := " people"
-		if t.Attr != "population" {
-			unit = " square miles"
-		}
-		final(restate(t.A, t.Attr, v)+" I now know the final answer.", fmt.Sprintf("The %s of %s is %s%s.", t.Attr, t.A, v, unit))
+		final(restate(t.A, t.Attr, v)+" I now know the final answer.", lookupAnswer(t.A, t.Attr, v))
 	case t.Kind == Capital:
 		c, err := lookup(t.A, "capital", fmt.Sprintf("I need the capital of %s.", sayA))
 		if err != nil {
@@ -487,6 +483,16 @@ func parse(s string) float64 {
 	var x float64
 	fmt.Sscan(strings.TrimSpace(s), &x)
 	return x
+}
+
+// lookupAnswer is the final answer of a lookup of place's attr, v as the
+// corpus writes it: "The population of Utah is 3,271,616 people."
+func lookupAnswer(place, attr, v string) string {
+	unit := " people"
+	if attr != "population" {
+		unit = " square miles"
+	}
+	return fmt.Sprintf("The %s of %s is %s%s.", attr, place, v, unit)
 }
 
 // extract finds the figure for place and attr in an observation.
