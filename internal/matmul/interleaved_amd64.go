@@ -46,6 +46,18 @@ func dotQ4_Kx8VNNI(out *float32, w, a *byte, nb int)
 //go:noescape
 func dotQ4_Kx8x4VNNI(out *float32, ostride int, w, a *byte, astride, nb int)
 
+//go:noescape
+func dotQ8_0x16VNNI(out *float32, w, a *byte, nb int)
+
+//go:noescape
+func dotQ8_0x16x4VNNI(out *float32, ostride int, w, a *byte, astride, nb int)
+
+//go:noescape
+func dotQ4_0x16VNNI(out *float32, w, a *byte, nb int)
+
+//go:noescape
+func dotQ4_0x16x4VNNI(out *float32, ostride int, w, a *byte, astride, nb int)
+
 func init() {
 	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() || !hasF16C() {
 		return
@@ -73,7 +85,7 @@ func init() {
 // useVNNI switches the Q8_0x8, Q4_0x8 and Q4_Kx8 kernels to their AVX-512
 // VNNI versions (vnni_amd64.s; Q4_K's beside its AVX2 kernels in
 // interleaved_amd64.s, whose macros they share), which give the AVX2
-// kernels' results bit for bit.
+// kernels' results bit for bit, and turns on the sixteen-row kernels.
 func useVNNI() {
 	dotQ4_Kx8 = func(out []float32, w, a []byte, nb int) { dotQ4_Kx8VNNI(&out[0], &w[0], &a[0], nb) }
 	dotQ4_Kx8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
@@ -87,4 +99,14 @@ func useVNNI() {
 	dotQ4_0x8x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
 		dotQ4_0x8x4VNNI(&out[0], ostride, &w[0], &a[0], astride, nb)
 	}
+	// The sixteen-row kernels (x16_amd64.s), on 512-bit vectors.
+	dotQ8_0x16 = func(out []float32, w, a []byte, nb int) { dotQ8_0x16VNNI(&out[0], &w[0], &a[0], nb) }
+	dotQ8_0x16x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ8_0x16x4VNNI(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
+	dotQ4_0x16 = func(out []float32, w, a []byte, nb int) { dotQ4_0x16VNNI(&out[0], &w[0], &a[0], nb) }
+	dotQ4_0x16x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ4_0x16x4VNNI(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
+	wide = true
 }

@@ -36,19 +36,20 @@ func RepackQ4_0x8(dst, src []byte, stride, nb int) {
 	for b := 0; b < nb; b++ {
 		out := dst[b*Q4_0x8Block : (b+1)*Q4_0x8Block]
 		for r := 0; r < 8; r++ {
-			putRow(out, r, src[r*stride+b*Q4_0Block:r*stride+(b+1)*Q4_0Block])
+			putRow(out, 8, r, src[r*stride+b*Q4_0Block:r*stride+(b+1)*Q4_0Block])
 		}
 	}
 }
 
 // putRow writes row r's block blk (an f16 scale, then its quant bytes)
-// into an interleaved block of eight rows: the scale at 2r, and each
-// 4-byte chunk c of the quants at 16+32c+4r. Q4_0x8 and Q8_0x8 blocks
-// share this layout.
-func putRow(out []byte, r int, blk []byte) {
+// into an interleaved block of n rows: the scale at 2r, and each 4-byte
+// chunk c of the quants at 2n+4nc+4r. Q4_0xN and Q8_0xN blocks share this
+// layout.
+func putRow(out []byte, n, r int, blk []byte) {
 	copy(out[2*r:2*r+2], blk[:2])
 	for c := 0; c < (len(blk)-2)/4; c++ {
-		copy(out[16+32*c+4*r:16+32*c+4*r+4], blk[2+4*c:2+4*c+4])
+		o := 2*n + 4*n*c + 4*r
+		copy(out[o:o+4], blk[2+4*c:2+4*c+4])
 	}
 }
 
@@ -130,24 +131,29 @@ func fma32(x, y, z float32) float32 {
 	return float32(math.FMA(float64(x), float64(y), float64(z)))
 }
 
-func dotQ4_0x8Go(out []float32, w, a []byte, nb int) {
-	var acc [8]float32
+func dotQ4_0x8Go(out []float32, w, a []byte, nb int) { dotQ4_0xNGo(out, w, a, nb, 8) }
+
+// dotQ4_0xNGo is the Q4_0xN dot product of n interleaved rows in Go.
+func dotQ4_0xNGo(out []float32, w, a []byte, nb, n int) {
+	var accs [16]float32
+	acc := accs[:n]
+	wbytes := n * Q4_0Block
 	for b := 0; b < nb; b++ {
-		wb, ab := w[b*Q4_0x8Block:(b+1)*Q4_0x8Block], a[b*Q8_0SBlock:(b+1)*Q8_0SBlock]
+		wb, ab := w[b*wbytes:(b+1)*wbytes], a[b*Q8_0SBlock:(b+1)*Q8_0SBlock]
 		da := math.Float32frombits(binary.LittleEndian.Uint32(ab))
 		corr := int32(binary.LittleEndian.Uint32(ab[4:]))
-		for r := 0; r < 8; r++ {
+		for r := 0; r < n; r++ {
 			var s int32
 			for c := 0; c < 4; c++ {
 				for k := 0; k < 4; k++ {
-					q := wb[16+32*c+4*r+k]
+					q := wb[2*n+4*n*c+4*r+k]
 					s += int32(q&15)*int32(int8(ab[8+4*c+k])) + int32(q>>4)*int32(int8(ab[24+4*c+k]))
 				}
 			}
 			acc[r] = fma32(float32(s+corr), half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:]))*da, acc[r])
 		}
 	}
-	copy(out[:8], acc[:])
+	copy(out[:n], acc)
 }
 
 func dotQ4_0x8x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {

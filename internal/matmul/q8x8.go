@@ -25,7 +25,7 @@ func RepackQ8_0x8(dst, src []byte, stride, nb int) {
 	for b := 0; b < nb; b++ {
 		out := dst[b*Q8_0x8Block : (b+1)*Q8_0x8Block]
 		for r := 0; r < 8; r++ {
-			putRow(out, r, src[r*stride+b*Q8_0Block:r*stride+(b+1)*Q8_0Block])
+			putRow(out, 8, r, src[r*stride+b*Q8_0Block:r*stride+(b+1)*Q8_0Block])
 		}
 	}
 }
@@ -47,22 +47,27 @@ var (
 	dotQ8_0x8x4 = dotQ8_0x8x4Go
 )
 
-func dotQ8_0x8Go(out []float32, w, a []byte, nb int) {
-	var acc [8]float32
+func dotQ8_0x8Go(out []float32, w, a []byte, nb int) { dotQ8_0xNGo(out, w, a, nb, 8) }
+
+// dotQ8_0xNGo is the Q8_0xN dot product of n interleaved rows in Go.
+func dotQ8_0xNGo(out []float32, w, a []byte, nb, n int) {
+	var accs [16]float32
+	acc := accs[:n]
+	wbytes := n * Q8_0Block
 	for b := 0; b < nb; b++ {
-		wb, ab := w[b*Q8_0x8Block:(b+1)*Q8_0x8Block], a[b*Q8_0SBlock:(b+1)*Q8_0SBlock]
+		wb, ab := w[b*wbytes:(b+1)*wbytes], a[b*Q8_0SBlock:(b+1)*Q8_0SBlock]
 		da := math.Float32frombits(binary.LittleEndian.Uint32(ab))
-		for r := 0; r < 8; r++ {
+		for r := 0; r < n; r++ {
 			var s int32
 			for c := 0; c < 8; c++ {
 				for k := 0; k < 4; k++ {
-					s += int32(int8(wb[16+32*c+4*r+k])) * int32(int8(ab[8+4*c+k]))
+					s += int32(int8(wb[2*n+4*n*c+4*r+k])) * int32(int8(ab[8+4*c+k]))
 				}
 			}
 			acc[r] = fma32(float32(s), half.ToFloat(binary.LittleEndian.Uint16(wb[2*r:]))*da, acc[r])
 		}
 	}
-	copy(out[:8], acc[:])
+	copy(out[:n], acc)
 }
 
 func dotQ8_0x8x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
@@ -76,11 +81,14 @@ func dotQ8_0x8x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
 // value minus 16 fits an int8, so the Q8_0x8 kernels compute Q5_0 rows
 // with the same exact integer sums (at Q8_0's 34 bytes a block instead of
 // 22).
-func RepackQ5_0x8(dst, src []byte, stride, nb int) {
+func RepackQ5_0x8(dst, src []byte, stride, nb int) { repackQ5_0(dst, src, stride, nb, 8) }
+
+// repackQ5_0 writes n Q5_0 rows as Q8_0xN blocks.
+func repackQ5_0(dst, src []byte, stride, nb, n int) {
 	var blk [Q8_0Block]byte
 	for b := 0; b < nb; b++ {
-		out := dst[b*Q8_0x8Block : (b+1)*Q8_0x8Block]
-		for r := 0; r < 8; r++ {
+		out := dst[b*n*Q8_0Block : (b+1)*n*Q8_0Block]
+		for r := 0; r < n; r++ {
 			q := src[r*stride+b*Q5_0Block : r*stride+(b+1)*Q5_0Block]
 			qh := binary.LittleEndian.Uint32(q[2:])
 			copy(blk[:2], q[:2])
@@ -88,7 +96,7 @@ func RepackQ5_0x8(dst, src []byte, stride, nb int) {
 				lo, hi := q5(qh, q[6:], j)
 				blk[2+j], blk[18+j] = byte(int8(lo-16)), byte(int8(hi-16))
 			}
-			putRow(out, r, blk[:])
+			putRow(out, n, r, blk[:])
 		}
 	}
 }

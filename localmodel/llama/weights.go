@@ -24,12 +24,14 @@ type linear struct {
 	data       []byte
 	f32        []float32 // set for aligned F32 data
 	rowBytes   int
-	// packed holds Q4_0, Q8_0 or Q5_0 weights' first rows/8·8 rows
-	// interleaved eight at a time (matmul.RepackQ4_0x8, RepackQ8_0x8,
-	// RepackQ5_0x8), made at load: decode and prompts then run llama.cpp's
+	// packed holds Q4_0, Q8_0 or Q5_0 weights' first rows interleaved
+	// eight at a time (matmul.RepackQ4_0x8, RepackQ8_0x8, RepackQ5_0x8),
+	// or sixteen where the CPU runs the sixteen-row kernels
+	// (matmul.Wide), made at load: decode and prompts then run llama.cpp's
 	// repacked kernels' arithmetic at several times the speed of one row
 	// at a time. The file's rows stay for lookups and the remaining rows.
 	packed []byte
+	packer interleaved // packed's layout and kernels
 	// packedK holds Q4_K weights' first rows/8·8 rows interleaved eight
 	// at a time (matmul.RepackQ4_Kx8).
 	packedK []byte
@@ -50,31 +52,24 @@ func newLinear(name string, t *gguf.TensorInfo, data []byte) (*linear, error) {
 	if t.Type == gguf.F32 && len(data) > 0 && uintptr(unsafe.Pointer(&data[0]))%4 == 0 {
 		l.f32 = unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data)/4)
 	}
-	if t.Type == gguf.Q4_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
-		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q4_0x8Block, matmul.RepackQ4_0x8)
-	}
-	if t.Type == gguf.Q8_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
-		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q8_0x8Block, matmul.RepackQ8_0x8)
-	}
-	// Q5_0 (what Q4_K_M files hold where a row is not a multiple of 256,
-	// as in most of Qwen2.5-0.5B's) becomes Q8_0x8 blocks of q-16.
-	if t.Type == gguf.Q5_0 && rows >= 8 && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
-		l.packed = repack(data, rows/8, l.rowBytes, l.cols/32, matmul.Q8_0x8Block, matmul.RepackQ5_0x8)
+	if k, ok := interleavedKernels(t.Type, rows); ok && rows >= k.rows && l.cols%32 == 0 && len(data) >= rows*l.rowBytes {
+		l.packed = repack(data, rows/k.rows, k.rows, l.rowBytes, l.cols/32, k.block, k.pack)
+		l.packer = k
 	}
 	if t.Type == gguf.Q4_K && rows >= 8 && l.cols%256 == 0 && len(data) >= rows*l.rowBytes {
-		l.packedK = repack(data, rows/8, l.rowBytes, l.cols/256, matmul.Q4_Kx8Block, matmul.RepackQ4_Kx8)
+		l.packedK = repack(data, rows/8, 8, l.rowBytes, l.cols/256, matmul.Q4_Kx8Block, matmul.RepackQ4_Kx8)
 	}
 	return l, nil
 }
 
-// repack interleaves groups of eight rows of nb blocks with pack (block
-// bytes a group's block), the groups split across threads.
-func repack(data []byte, groups, rowBytes, nb, block int, pack func(dst, src []byte, stride, nb int)) []byte {
+// repack interleaves groups of n rows of nb blocks with pack (block bytes
+// a group's block), the groups split across threads.
+func repack(data []byte, groups, n, rowBytes, nb, block int, pack func(dst, src []byte, stride, nb int)) []byte {
 	gb := nb * block
 	packed := make([]byte, groups*gb)
 	matmul.Parallel(groups, func(lo, hi int) {
 		for g := lo; g < hi; g++ {
-			pack(packed[g*gb:(g+1)*gb], data[g*8*rowBytes:], rowBytes, nb)
+			pack(packed[g*gb:(g+1)*gb], data[g*n*rowBytes:], rowBytes, nb)
 		}
 	})
 	return packed
@@ -101,14 +96,7 @@ func (l *linear) mul(out, in []float32, T int) {
 		return
 	}
 	if l.packed != nil {
-		k := q4_0x8
-		switch l.typ {
-		case gguf.Q8_0:
-			k = q8_0x8
-		case gguf.Q5_0:
-			k = q5_0x8
-		}
-		l.mulInterleaved(k, out, in, T)
+		l.mulInterleaved(l.packer, out, in, T)
 		return
 	}
 	if l.packedK != nil {
@@ -214,25 +202,53 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 }
 
 // interleaved names the kernels of a type whose rows are interleaved
-// eight at a time (Q4_0, Q8_0), against Q8_0S activations.
+// rows at a time.
 type interleaved struct {
-	block int // bytes of eight rows' block
+	rows  int // 8 or 16
+	block int // bytes of the rows' block
+	pack  func(dst, src []byte, stride, nb int)
 	one   func(out []float32, w, a []byte, nb int)
 	four  func(out []float32, ostride int, w, a []byte, astride, nb int)
 	row   func(w, a []byte, nb int) float32 // one row of the file, Q8_0 activations
 }
 
+// Q5_0 (what Q4_K_M files hold where a row is not a multiple of 256, as in
+// most of Qwen2.5-0.5B's) is interleaved as Q8_0 blocks of q-16.
 var (
-	q4_0x8 = interleaved{matmul.Q4_0x8Block, matmul.DotQ4_0x8, matmul.DotQ4_0x8x4, matmul.DotQ4_0}
-	q8_0x8 = interleaved{matmul.Q8_0x8Block, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ8_0}
-	q5_0x8 = interleaved{matmul.Q8_0x8Block, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ5_0}
+	q4_0x8  = interleaved{8, matmul.Q4_0x8Block, matmul.RepackQ4_0x8, matmul.DotQ4_0x8, matmul.DotQ4_0x8x4, matmul.DotQ4_0}
+	q8_0x8  = interleaved{8, matmul.Q8_0x8Block, matmul.RepackQ8_0x8, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ8_0}
+	q5_0x8  = interleaved{8, matmul.Q8_0x8Block, matmul.RepackQ5_0x8, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ5_0}
+	q4_0x16 = interleaved{16, matmul.Q4_0x16Block, matmul.RepackQ4_0x16, matmul.DotQ4_0x16, matmul.DotQ4_0x16x4, matmul.DotQ4_0}
+	q8_0x16 = interleaved{16, matmul.Q8_0x16Block, matmul.RepackQ8_0x16, matmul.DotQ8_0x16, matmul.DotQ8_0x16x4, matmul.DotQ8_0}
+	q5_0x16 = interleaved{16, matmul.Q8_0x16Block, matmul.RepackQ5_0x16, matmul.DotQ8_0x16, matmul.DotQ8_0x16x4, matmul.DotQ5_0}
 )
 
-// mulInterleaved multiplies Q4_0 or Q8_0 weights through their
-// interleaved copy: eight rows at a time, four input rows at a time
+// interleavedKernels returns the interleaved kernels of typ for a matrix
+// of rows rows: sixteen rows a group where the CPU runs those as vector
+// code (matmul.Wide), else eight. A matrix whose rows leave a group of
+// eight past the last sixteen keeps eight (llama.cpp repacks eight, and
+// those rows would otherwise round as its one-row kernels).
+func interleavedKernels(typ gguf.Type, rows int) (interleaved, bool) {
+	sets, ok := interleavedSets[typ]
+	if !ok {
+		return interleaved{}, false
+	}
+	if matmul.Wide() && rows%16 < 8 {
+		return sets[1], true
+	}
+	return sets[0], true
+}
+
+var interleavedSets = map[gguf.Type][2]interleaved{
+	gguf.Q4_0: {q4_0x8, q4_0x16},
+	gguf.Q8_0: {q8_0x8, q8_0x16},
+	gguf.Q5_0: {q5_0x8, q5_0x16},
+}
+
+// mulInterleaved multiplies Q4_0, Q8_0 or Q5_0 weights through their
+// interleaved copy: k.rows rows at a time, four input rows at a time
 // where there are four (each weight block unpacked once for the four).
-// Rows past the last group of eight go through the file's rows one at a
-// time.
+// Rows past the last group go through the file's rows one at a time.
 func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	nb := l.cols / 32
 	ab := nb * matmul.Q8_0SBlock
@@ -241,16 +257,16 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	aq := *aqb
 	matmul.QuantizeQ8_0S(aq, in[:T*l.cols])
 	gb := nb * k.block
-	groups := l.rows / 8
+	groups := l.rows / k.rows
 	groupsOf := func(lo, hi int) {
 		for g := lo; g < hi; g++ {
 			w := l.packed[g*gb : (g+1)*gb]
 			t := 0
 			for ; t+4 <= T; t += 4 {
-				k.four(out[t*l.rows+8*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
+				k.four(out[t*l.rows+k.rows*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
 			}
 			for ; t < T; t++ {
-				k.one(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
+				k.one(out[t*l.rows+k.rows*g:], w, aq[t*ab:(t+1)*ab], nb)
 			}
 		}
 	}
@@ -259,13 +275,13 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	} else {
 		matmul.Parallel(groups, groupsOf)
 	}
-	if rest := l.rows - 8*groups; rest > 0 {
+	if rest := l.rows - k.rows*groups; rest > 0 {
 		a8b := activationBufs.Get(nb * matmul.Q8_0Block)
 		defer activationBufs.Put(a8b)
 		a8 := *a8b
 		for t := 0; t < T; t++ {
 			matmul.QuantizeQ8_0(a8, in[t*l.cols:(t+1)*l.cols])
-			for o := 8 * groups; o < l.rows; o++ {
+			for o := k.rows * groups; o < l.rows; o++ {
 				out[t*l.rows+o] = k.row(l.data[o*l.rowBytes:(o+1)*l.rowBytes], a8, nb)
 			}
 		}
