@@ -10,21 +10,54 @@ import (
 // v[j·stride+off:][:len(o)], the scores dot(q, key)·scale go through a
 // softmax, and o is the weighted sum of the values. It reads the cache in
 // place. sc (at least n long) is scratch. dot is Dot, or DotFixed where
-// the summation order must not depend on the machine.
+// the summation order must not depend on the machine (AttendFixed is that
+// case in vector code).
 func Attend(o, q, k, v []float32, stride, off, n int, scale float32, sc []float32, dot func(a, b []float32) float32) {
 	d := len(q)
 	sc = sc[:n]
 	for j := range sc {
 		sc[j] = dot(q, k[j*stride+off:j*stride+off+d]) * scale
 	}
+	weighValues(o, v, stride, off, sc)
+}
+
+// AttendFixed is Attend with DotFixed, the scores computed in vector code
+// that sums as DotFixed does: the same result bit for bit.
+func AttendFixed(o, q, k, v []float32, stride, off, n int, scale float32, sc []float32) {
+	sc = sc[:n]
+	_ = k[(n-1)*stride+off+len(q)-1]
+	scoresFixed(sc, q, k, stride, off, scale)
+	weighValues(o, v, stride, off, sc)
+}
+
+// weighValues turns the scores in sc into softmax weights and writes into
+// o the weighted sum of the values.
+func weighValues(o, v []float32, stride, off int, sc []float32) {
 	inv := 1 / SoftmaxExp(sc)
 	clear(o)
 	for j, s := range sc {
-		w := s * inv
-		vj := v[j*stride+off : j*stride+off+len(o)]
-		for i := range o {
-			o[i] += w * vj[i]
-		}
+		axpy(o, v[j*stride+off:j*stride+off+len(o)], s*inv)
+	}
+}
+
+var (
+	axpy        = axpyGo
+	scoresFixed = scoresFixedGo
+)
+
+// axpyGo is o += w·v.
+func axpyGo(o, v []float32, w float32) {
+	v = v[:len(o)]
+	for i := range o {
+		o[i] += w * v[i]
+	}
+}
+
+// scoresFixedGo sets sc[j] = DotFixed(q, key j)·scale.
+func scoresFixedGo(sc, q, k []float32, stride, off int, scale float32) {
+	d := len(q)
+	for j := range sc {
+		sc[j] = dotGo(q, k[j*stride+off:j*stride+off+d]) * scale
 	}
 }
 

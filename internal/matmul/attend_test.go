@@ -62,3 +62,32 @@ func TestParallelCoversTheRange(t *testing.T) {
 		}
 	}
 }
+
+// AttendFixed gives Attend with DotFixed bit for bit: its vector scores
+// sum as DotFixed does, and the weighted values round as the Go loop.
+func TestAttendFixedEqualsDotFixed(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, d := range []int{4, 12, 64, 128, 6} {
+		for _, n := range []int{1, 3, 4, 5, 8, 37} {
+			stride, off := 2*d+8, d+4
+			q := randSlice(r, d)
+			k, v := randSlice(r, n*stride), randSlice(r, n*stride)
+			const scale = float32(0.125)
+			want, got := make([]float32, d), make([]float32, d)
+			Attend(want, q, k, v, stride, off, n, scale, make([]float32, n), DotFixed)
+			AttendFixed(got, q, k, v, stride, off, n, scale, make([]float32, n+3))
+			assert.Equal(t, want, got, "d=%d n=%d", d, n)
+			sc := make([]float32, n)
+			scoresFixed(sc, q, k, stride, off, scale)
+			for j := range sc {
+				assert.Equal(t, DotFixed(q, k[j*stride+off:j*stride+off+d])*scale, sc[j], "d=%d n=%d score %d", d, n, j)
+			}
+		}
+	}
+	o, o2 := randSlice(r, 29), make([]float32, 29)
+	copy(o2, o)
+	vv := randSlice(r, 29)
+	axpy(o, vv, 0.3)
+	axpyGo(o2, vv, 0.3)
+	assert.Equal(t, o2, o, "axpy")
+}

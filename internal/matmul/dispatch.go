@@ -30,4 +30,5 @@ func UseGeneric() {
 	dotQ8_0x16, dotQ8_0x16x4, dotQ4_0x16, dotQ4_0x16x4 = dotQ8_0x16Go, dotQ8_0x16x4Go, dotQ4_0x16Go, dotQ4_0x16x4Go
 	wide = false
 	swiglu, gelu = swigluGo, geluGo
+	axpy, scoresFixed = axpyGo, scoresFixedGo
 }

@@ -324,11 +324,12 @@ func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
 		for h := lo; h < hi; h++ {
 			kvh := h / group
 			for t := 0; t < T; t++ {
-				// DotFixed: in a random-weight network one score rounding
-				// differently spreads through every later layer, which the
-				// llama.cpp comparison would see.
-				matmul.Attend(out[t*qDim+h*hd:t*qDim+(h+1)*hd], q[t*qDim+h*hd:t*qDim+(h+1)*hd], kc, vc,
-					kvDim, kvh*hd, pos+t+1, scale, sc, matmul.DotFixed)
+				// Fixed-order scores (DotFixed's, in vector code): in a
+				// random-weight network one score rounding differently
+				// spreads through every later layer, which the llama.cpp
+				// comparison would see.
+				matmul.AttendFixed(out[t*qDim+h*hd:t*qDim+(h+1)*hd], q[t*qDim+h*hd:t*qDim+(h+1)*hd], kc, vc,
+					kvDim, kvh*hd, pos+t+1, scale, sc)
 			}
 		}
 	}
