@@ -59,6 +59,10 @@ type layer struct {
 	qBias, kBias, vBias []float32
 	qNorm, kNorm        []float32
 	gate, up, down      *linear
+	// qkv and gateUp are q, k and v, and gate and up, fused into one
+	// matrix each where their weights are interleaved alike (nil
+	// otherwise); the parts stay for everything else.
+	qkv, gateUp *linear
 }
 
 // VocabSize is the number of logits per position.
@@ -142,6 +146,7 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 // not allocate them anew.
 type scratch struct {
 	x, n, q, k, v, att, proj, gate, up []float32
+	fused                              []float32 // a fused matrix's rows, before they are split
 	rot                                []float64 // each row's RoPE cos and sin pairs
 }
 
@@ -155,6 +160,7 @@ func getScratch(T, E, qDim, kvDim, ff, rotDim int) *scratch {
 	sc.q, sc.att = grow(sc.q, T*qDim), grow(sc.att, T*qDim)
 	sc.k, sc.v = grow(sc.k, T*kvDim), grow(sc.v, T*kvDim)
 	sc.gate, sc.up = grow(sc.gate, T*ff), grow(sc.up, T*ff)
+	sc.fused = grow(sc.fused, T*max(2*ff, qDim+2*kvDim))
 	sc.rot = bufs.Sized(sc.rot, T*rotDim)
 	return sc
 }
@@ -216,9 +222,21 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	for li := range m.layers {
 		L := &m.layers[li]
 		rmsNorm(n, x, L.attnNorm, T, E, c.RMSEps)
-		L.q.mul(q, n, T)
-		L.k.mul(k, n, T)
-		L.v.mul(v, n, T)
+		if L.qkv != nil {
+			// One pass, then each row's q, k and v to their buffers.
+			fused := sc.fused
+			L.qkv.mul(fused, n, T)
+			for t := 0; t < T; t++ {
+				r := fused[t*(qDim+2*kvDim):]
+				copy(q[t*qDim:(t+1)*qDim], r[:qDim])
+				copy(k[t*kvDim:(t+1)*kvDim], r[qDim:qDim+kvDim])
+				copy(v[t*kvDim:(t+1)*kvDim], r[qDim+kvDim:qDim+2*kvDim])
+			}
+		} else {
+			L.q.mul(q, n, T)
+			L.k.mul(k, n, T)
+			L.v.mul(v, n, T)
+		}
 		addBias(q, L.qBias, T)
 		addBias(k, L.kBias, T)
 		addBias(v, L.vBias, T)
@@ -256,8 +274,17 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 		L.o.mul(proj, att, T)
 		addInPlace(x, proj)
 		rmsNorm(n, x, L.ffnNorm, T, E, c.RMSEps)
-		L.gate.mul(gate, n, T)
-		L.up.mul(up, n, T)
+		if L.gateUp != nil {
+			fused := sc.fused
+			L.gateUp.mul(fused, n, T)
+			for t := 0; t < T; t++ {
+				copy(gate[t*c.FF:(t+1)*c.FF], fused[2*t*c.FF:(2*t+1)*c.FF])
+				copy(up[t*c.FF:(t+1)*c.FF], fused[(2*t+1)*c.FF:(2*t+2)*c.FF])
+			}
+		} else {
+			L.gate.mul(gate, n, T)
+			L.up.mul(up, n, T)
+		}
 		swiglu(gate, up, T, c.FF)
 		L.down.mul(proj, gate, T)
 		addInPlace(x, proj)

@@ -309,3 +309,24 @@ func TestDecodeStepAllocatesLittle(t *testing.T) {
 		assert.LessOrEqual(t, bytes, logits+kv+float64(4096*c.Layers), typ.String())
 	}
 }
+
+// Fused projections (q, k and v; gate and up, one pass each) give the
+// logits the separate matrices give, bit for bit, for every interleaved
+// type; the fused matrices exist where the parts are interleaved alike.
+func TestFusedProjectionsMatchSeparate(t *testing.T) {
+	for _, typ := range []gguf.Type{gguf.Q8_0, gguf.Q4_0, gguf.Q5_0, gguf.Q4_K} {
+		m := load(t, writeModel(t, small("qwen2"), typ, false))
+		net := m.Net.(*Model)
+		require.NotNil(t, net.layers[0].qkv, typ.String())
+		require.NotNil(t, net.layers[0].gateUp, typ.String())
+		prompt := probe[:12]
+		fused, err := net.Forward(net.NewState(), prompt, true)
+		require.NoError(t, err)
+		for i := range net.layers {
+			net.layers[i].qkv, net.layers[i].gateUp = nil, nil
+		}
+		separate, err := net.Forward(net.NewState(), prompt, true)
+		require.NoError(t, err)
+		assert.Equal(t, separate, fused, typ.String())
+	}
+}

@@ -225,6 +225,8 @@ func New(f *gguf.File) (*Model, error) {
 				return nil, e
 			}
 		}
+		L.qkv = fuse(p+"attn_qkv", L.q, L.k, L.v)
+		L.gateUp = fuse(p+"ffn_gate_up", L.gate, L.up)
 	}
 	// RoPE frequencies, divided by Llama 3's per-pair factors when given.
 	half := c.RopeDim / 2

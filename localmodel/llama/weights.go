@@ -75,6 +75,54 @@ func repack(data []byte, groups, n, rowBytes, nb, block int, pack func(dst, src 
 	return packed
 }
 
+// fuse returns one matrix whose rows are those of ls in order (q, k and v;
+// gate and up), multiplied in one pass: one quantization of the input, one
+// split across threads, one stream through the weights. Each row's
+// arithmetic is the parts' own. It returns nil unless every part is
+// interleaved alike (same kernels, same columns, whole groups of rows).
+func fuse(name string, ls ...*linear) *linear {
+	f := &linear{name: name, typ: ls[0].typ, cols: ls[0].cols, rowBytes: ls[0].rowBytes, packer: ls[0].packer}
+	size, sizeK := 0, 0
+	for _, l := range ls {
+		same := l.typ == f.typ && l.cols == f.cols && l.packer.rows == f.packer.rows
+		switch {
+		case same && l.packed != nil && l.rows%l.packer.rows == 0:
+			size += len(l.packed)
+		case same && l.packedK != nil && l.rows%8 == 0:
+			sizeK += len(l.packedK)
+		default:
+			return nil
+		}
+		f.rows += l.rows
+	}
+	if size > 0 && sizeK > 0 {
+		return nil
+	}
+	if size > 0 {
+		f.packed = make([]byte, 0, size)
+	} else {
+		f.packedK = make([]byte, 0, sizeK)
+	}
+	for _, l := range ls {
+		f.packed = append(f.packed, l.packed...)
+		f.packedK = append(f.packedK, l.packedK...)
+	}
+	// The parts keep working on their rows of the fused copy, so that the
+	// weights are held once.
+	o, oK := 0, 0
+	for _, l := range ls {
+		if l.packed != nil {
+			l.packed = f.packed[o : o+len(l.packed) : o+len(l.packed)]
+			o += len(l.packed)
+		}
+		if l.packedK != nil {
+			l.packedK = f.packedK[oK : oK+len(l.packedK) : oK+len(l.packedK)]
+			oK += len(l.packedK)
+		}
+	}
+	return f
+}
+
 // row dequantizes weight row r into dst.
 func (l *linear) row(dst []float32, r int) {
 	if l.f32 != nil {
