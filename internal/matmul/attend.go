@@ -80,23 +80,38 @@ func SoftmaxExp(x []float32) float32 {
 
 // Parallel runs f over [0, n) split into up to Threads() contiguous
 // ranges, one goroutine each, and waits for them.
+func Parallel(n int, f func(lo, hi int)) { ParallelRanges(n, rangeFunc(f)) }
+
+// Ranger is work over a range of indices, for ParallelRanges.
+type Ranger interface {
+	Range(lo, hi int)
+}
+
+type rangeFunc func(lo, hi int)
+
+func (f rangeFunc) Range(lo, hi int) { f(lo, hi) }
+
+// ParallelRanges runs r over [0, n) split into up to Threads() contiguous
+// ranges, one goroutine each, and waits for them.
 //
 // It allocates nothing itself (the decode loop calls it several times a
-// layer): the ranges travel by value through a channel to goroutines
-// started without captured variables, each of which runs exactly one range
-// and ends, and the WaitGroup is pooled. Which goroutine runs which call's
+// layer; a pointer to a pooled struct as r allocates nothing either, where
+// a closure handed to Parallel is allocated when it captures variables):
+// the ranges travel by value through a channel to goroutines started
+// without captured variables, each of which runs exactly one range and
+// ends, and the WaitGroup is pooled. Which goroutine runs which call's
 // range does not matter; every range has its goroutine.
-func Parallel(n int, f func(lo, hi int)) {
+func ParallelRanges(n int, r Ranger) {
 	workers := min(Threads(), n)
 	if workers <= 1 {
-		f(0, n)
+		r.Range(0, n)
 		return
 	}
 	wg := waitGroups.Get().(*sync.WaitGroup)
 	per := (n + workers - 1) / workers
 	for lo := 0; lo < n; lo += per {
 		wg.Add(1)
-		shares <- share{f: f, lo: lo, hi: min(lo+per, n), wg: wg}
+		shares <- share{r: r, lo: lo, hi: min(lo+per, n), wg: wg}
 		go runShare()
 	}
 	wg.Wait()
@@ -105,7 +120,7 @@ func Parallel(n int, f func(lo, hi int)) {
 
 // share is one range of a Parallel call.
 type share struct {
-	f      func(lo, hi int)
+	r      Ranger
 	lo, hi int
 	wg     *sync.WaitGroup
 }
@@ -120,6 +135,6 @@ var (
 // runShare runs one range and ends.
 func runShare() {
 	s := <-shares
-	s.f(s.lo, s.hi)
+	s.r.Range(s.lo, s.hi)
 	s.wg.Done()
 }

@@ -35,12 +35,26 @@ func MatMul(out, in, w, bias []float32, rows, inDim, outDim int) {
 		kernel(out, in, w, bias, rows, inDim, outDim, 0, outDim, 0)
 		return
 	}
-	per := ((outDim+stripes-1)/stripes + 3) &^ 3
-	Parallel((outDim+per-1)/per, func(s0, s1 int) {
-		for s := s0; s < s1; s++ {
-			kernel(out, in, w, bias, rows, inDim, outDim, s*per, min((s+1)*per, outDim), 0)
-		}
-	})
+	j := matMulJobs.Get().(*matMulJob)
+	*j = matMulJob{out, in, w, bias, rows, inDim, outDim, ((outDim+stripes-1)/stripes + 3) &^ 3}
+	ParallelRanges((outDim+j.per-1)/j.per, j)
+	*j = matMulJob{}
+	matMulJobs.Put(j)
+}
+
+// matMulJob is MatMul's work, stripes of per output columns, from a pool
+// so that a call allocates nothing.
+type matMulJob struct {
+	out, in, w, bias         []float32
+	rows, inDim, outDim, per int
+}
+
+var matMulJobs = sync.Pool{New: func() any { return new(matMulJob) }}
+
+func (j *matMulJob) Range(s0, s1 int) {
+	for s := s0; s < s1; s++ {
+		kernel(j.out, j.in, j.w, j.bias, j.rows, j.inDim, j.outDim, s*j.per, min((s+1)*j.per, j.outDim), 0)
+	}
 }
 
 // MatMulSerial is MatMul in the calling goroutine, for callers that

@@ -147,6 +147,8 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 type scratch struct {
 	x, n, q, k, v, att, proj, gate, up []float32
 	fused                              []float32 // a fused matrix's rows, before they are split
+	starts                             []int     // each sequence's first row
+	segs                               []segment
 	rot                                []float64 // each row's RoPE cos and sin pairs
 }
 
@@ -205,10 +207,18 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	E, hd := c.Embd, c.HeadDim
 	qDim, kvDim := c.Heads*hd, c.KVHeads*hd
 	sc := getScratch(T, E, qDim, kvDim, c.FF, c.RopeDim)
-	defer forwardScratch.Put(sc)
+	defer func() {
+		clear(sc.segs) // no State kept alive by the pool
+		forwardScratch.Put(sc)
+	}()
 	x, n, q, k, v, att, proj, gate, up := sc.x, sc.n, sc.q, sc.k, sc.v, sc.att, sc.proj, sc.gate, sc.up
 	row := 0
-	starts := make([]int, len(segs)) // each sequence's first row
+	sc.starts = bufs.Sized(sc.starts, len(segs))
+	starts := sc.starts // each sequence's first row
+	// The segments go to other goroutines from the scratch, so that the
+	// caller's slice of them stays on its stack.
+	sc.segs = append(sc.segs[:0], segs...)
+	pooled := sc.segs
 	rd := c.RopeDim
 	for i, g := range segs {
 		starts[i] = row
@@ -246,31 +256,10 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 		}
 		// Each sequence's positions, cache and attention; the sequences
 		// of a batch split across threads.
-		attend := func(i, row int) {
-			s, gT := segs[i].s, len(segs[i].tokens)
-			for t := 0; t < gT; t++ {
-				r := row + t
-				rot := sc.rot[r*rd : (r+1)*rd]
-				for h := 0; h < c.Heads; h++ {
-					m.rope(q[r*qDim+h*hd:r*qDim+(h+1)*hd], rot)
-				}
-				for h := 0; h < c.KVHeads; h++ {
-					m.rope(k[r*kvDim+h*hd:r*kvDim+(h+1)*hd], rot)
-				}
-			}
-			s.k[li] = appendKV(s.k[li], k[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
-			s.v[li] = appendKV(s.v[li], v[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
-			m.attention(att[row*qDim:(row+gT)*qDim], q[row*qDim:(row+gT)*qDim], s.k[li], s.v[li], s.n, gT)
-		}
-		if len(segs) == 1 {
-			attend(0, 0)
-		} else {
-			matmul.Parallel(len(segs), func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					attend(i, starts[i])
-				}
-			})
-		}
+		j := attendJobs.Get()
+		*j = attendJob{m: m, li: li, segs: pooled, starts: starts, rot: sc.rot, q: q, k: k, v: v, att: att}
+		run(len(segs), len(segs) == 1, j)
+		attendJobs.Put(j)
 		L.o.mul(proj, att, T)
 		addInPlace(x, proj)
 		rmsNorm(n, x, L.ffnNorm, T, E, c.RMSEps)
@@ -339,45 +328,23 @@ func (m *Model) rope(x []float32, rot []float64) {
 // (positions pos..pos+T-1) against the cache, into out (T × Heads·HeadDim).
 // Heads run in parallel.
 func (m *Model) attention(out, q, kc, vc []float32, pos, T int) {
-	c := m.Config
-	hd, qDim, kvDim := c.HeadDim, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	group := c.Heads / c.KVHeads
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	n := pos + T
-	heads := func(lo, hi int) {
-		scb := scoreBufs.Get(n)
-		defer scoreBufs.Put(scb)
-		sc := *scb
-		for h := lo; h < hi; h++ {
-			kvh := h / group
-			for t := 0; t < T; t++ {
-				// Fixed-order scores (DotFixed's, in vector code): in a
-				// random-weight network one score rounding differently
-				// spreads through every later layer, which the llama.cpp
-				// comparison would see.
-				matmul.AttendFixed(out[t*qDim+h*hd:t*qDim+(h+1)*hd], q[t*qDim+h*hd:t*qDim+(h+1)*hd], kc, vc,
-					kvDim, kvh*hd, pos+t+1, scale, sc)
-			}
-		}
-	}
-	if T*n < 256 {
-		heads(0, c.Heads)
-		return
-	}
-	matmul.Parallel(c.Heads, heads)
+	j := headsJobs.Get()
+	*j = headsJob{m: m, out: out, q: q, kc: kc, vc: vc, pos: pos, T: T}
+	run(m.Config.Heads, T*(pos+T) < 256, j)
+	headsJobs.Put(j)
 }
 
 // swiglu sets gate = silu(gate)·up, T rows of ff split across threads
 // when there are several (a batch of sequences).
 func swiglu(gate, up []float32, T, ff int) {
-	rows := func(lo, hi int) {
-		matmul.SwiGLU(gate[lo*ff:hi*ff], up[lo*ff:hi*ff])
-	}
 	if T < 4 {
-		rows(0, T)
+		matmul.SwiGLU(gate[:T*ff], up[:T*ff])
 		return
 	}
-	matmul.Parallel(T, rows)
+	j := swigluJobs.Get()
+	*j = swigluJob{gate: gate, up: up, ff: ff}
+	matmul.ParallelRanges(T, j)
+	swigluJobs.Put(j)
 }
 
 // rmsNorm normalises each of rows rows of x (length d) into out, scaled by

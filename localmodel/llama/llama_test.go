@@ -270,12 +270,13 @@ func TestForwardBatchMatchesForward(t *testing.T) {
 	}
 }
 
-// A decode step allocates little beyond the logits it returns: the
-// activations, their quantized copies, attention's scores and the fp32
-// kernels' sums come from pools, and matmul.Parallel hands its ranges to
-// its goroutines without allocating. What is left is the few closures a
-// layer hands to Parallel (about 12) and the KV cache's growth (an append
-// that reallocates now and then, averaged in).
+// A decode step allocates nothing but the logits it returns and the KV
+// cache's growth (a doubling now and then, averaged in): the activations,
+// their quantized copies, attention's scores and the fp32 kernels' sums
+// come from pools, the work handed to other goroutines is pooled structs
+// (not closures), and matmul.ParallelRanges allocates nothing. A pool
+// emptied by a garbage collection refills now and then, which the bound
+// allows for.
 func TestDecodeStepAllocatesLittle(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop buffers at random")
@@ -299,7 +300,7 @@ func TestDecodeStepAllocatesLittle(t *testing.T) {
 		logits := float64(4 * net.VocabSize())
 		t.Logf("%s: %.0f allocations and %.0f bytes a decoded token (logits %.0f bytes)", typ, allocs, bytes, logits)
 		c := small("qwen2")
-		assert.LessOrEqual(t, allocs, float64(16*c.Layers), typ.String())
+		assert.LessOrEqual(t, allocs, 8.0, typ.String())
 		// KV cache growth: 2·KVHeads·HeadDim floats a layer a token,
 		// tripled at most by the doubling reallocations. One layer's
 		// activations (x, its norm, q, k, v, attention, projection, gate

@@ -158,24 +158,10 @@ func (l *linear) mul(out, in []float32, T int) {
 	}
 	in = roundActivations(l.typ, in[:T*l.cols])
 	stripes := (l.rows + stripeRows - 1) / stripeRows
-	work := func(first, last int) {
-		sp := scratchPool.Get().(*[]float32)
-		if cap(*sp) < stripeRows*l.cols {
-			*sp = make([]float32, stripeRows*l.cols)
-		}
-		buf := (*sp)[:stripeRows*l.cols]
-		for s := first; s < last; s++ {
-			lo, hi := s*stripeRows, min((s+1)*stripeRows, l.rows)
-			_ = gguf.Dequantize(l.typ, buf[:(hi-lo)*l.cols], l.data[lo*l.rowBytes:hi*l.rowBytes])
-			matmul.Columns(out, in, buf, T, l.cols, l.rows, lo, hi)
-		}
-		scratchPool.Put(sp)
-	}
-	if T*l.rows*l.cols < 1<<15 {
-		work(0, stripes)
-		return
-	}
-	matmul.Parallel(stripes, work)
+	j := convertJobs.Get()
+	*j = convertJob{l: l, out: out, in: in, T: T}
+	run(stripes, T*l.rows*l.cols < 1<<15, j)
+	convertJobs.Put(j)
 }
 
 // mulQuant multiplies quantized weights in integer arithmetic, as ggml
@@ -189,6 +175,8 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	ablock, quantize := matmul.Q8_0Block, matmul.QuantizeQ8_0
 	var dot func(w, a []byte, nb int) float32
 	var dotT4 func(out *[4]float32, w, a []byte, astride, nb int)
+	var kdotPairwise func(w, a []byte, nb int, pairwise bool) float32
+	pairwise := false
 	switch l.typ {
 	case gguf.Q8_0: // matrices of fewer than eight rows (not interleaved)
 		dot = matmul.DotQ8_0
@@ -210,8 +198,7 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 		}
 		// A prompt's rows meet the weights as llama.cpp's gemm rounds them,
 		// one token as its gemv does (see matmul.DotQ4_K).
-		pairwise := T > 1
-		dot = func(w, a []byte, nb int) float32 { return kdot(w, a, nb, pairwise) }
+		kdotPairwise, pairwise = kdot, T > 1
 		dotT4 = kdotT4
 		ablock, quantize, nb = matmul.Q8_KBlock, matmul.QuantizeQ8_K, l.cols/256
 	}
@@ -222,31 +209,17 @@ func (l *linear) mulQuant(out, in []float32, T int) {
 	for t := 0; t < T; t++ {
 		quantize(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
 	}
-	rowsOf := func(lo, hi int) {
-		var four [4]float32
-		for o := lo; o < hi; o++ {
-			w := l.data[o*l.rowBytes : (o+1)*l.rowBytes]
-			t := 0
-			// Four input rows per call share each weight block's
-			// unpacking (the K-quants).
-			for ; t+4 <= T && dotT4 != nil; t += 4 {
-				dotT4(&four, w, aq[t*ab:(t+4)*ab], ab, nb)
-				for k, v := range four {
-					out[(t+k)*l.rows+o] = v
-				}
-			}
-			for ; t < T; t++ {
-				out[t*l.rows+o] = dot(w, aq[t*ab:(t+1)*ab], nb)
-			}
-		}
-	}
+	j := quantJobs.Get()
+	*j = quantJob{l: l, out: out, aq: aq, T: T, nb: nb, ab: ab, dot: dot, dotK: kdotPairwise, pairwise: pairwise, dotT4: dotT4}
 	workers := min(matmul.Threads(), l.rows/64)
 	if T*l.rows*l.cols < 1<<15 || workers <= 1 {
-		rowsOf(0, l.rows)
-		return
+		j.per = l.rows
+		j.Range(0, 1)
+	} else {
+		j.per = (l.rows + workers - 1) / workers
+		matmul.ParallelRanges(workers, j)
 	}
-	per := (l.rows + workers - 1) / workers
-	matmul.Parallel(workers, func(lo, hi int) { rowsOf(lo*per, min(hi*per, l.rows)) })
+	quantJobs.Put(j)
 }
 
 // interleaved names the kernels of a type whose rows are interleaved
@@ -304,25 +277,11 @@ func (l *linear) mulInterleaved(k interleaved, out, in []float32, T int) {
 	defer activationBufs.Put(aqb)
 	aq := *aqb
 	matmul.QuantizeQ8_0S(aq, in[:T*l.cols])
-	gb := nb * k.block
 	groups := l.rows / k.rows
-	groupsOf := func(lo, hi int) {
-		for g := lo; g < hi; g++ {
-			w := l.packed[g*gb : (g+1)*gb]
-			t := 0
-			for ; t+4 <= T; t += 4 {
-				k.four(out[t*l.rows+k.rows*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
-			}
-			for ; t < T; t++ {
-				k.one(out[t*l.rows+k.rows*g:], w, aq[t*ab:(t+1)*ab], nb)
-			}
-		}
-	}
-	if T*l.rows*l.cols < 1<<15 {
-		groupsOf(0, groups)
-	} else {
-		matmul.Parallel(groups, groupsOf)
-	}
+	j := interleavedJobs.Get()
+	*j = interleavedJob{l: l, k: k, out: out, aq: aq, T: T, nb: nb, ab: ab}
+	run(groups, T*l.rows*l.cols < 1<<15, j)
+	interleavedJobs.Put(j)
 	if rest := l.rows - k.rows*groups; rest > 0 {
 		a8b := activationBufs.Get(nb * matmul.Q8_0Block)
 		defer activationBufs.Put(a8b)
@@ -350,25 +309,12 @@ func (l *linear) mulQ4_Kx8(out, in []float32, T int) {
 	for t := 0; t < T; t++ {
 		matmul.QuantizeQ8_K(aq[t*ab:(t+1)*ab], in[t*l.cols:(t+1)*l.cols])
 	}
-	gb := nb * matmul.Q4_Kx8Block
 	groups := l.rows / 8
 	t4 := T &^ 3
-	groupsOf := func(lo, hi int) {
-		for g := lo; g < hi; g++ {
-			w := l.packedK[g*gb : (g+1)*gb]
-			for t := 0; t < t4; t += 4 {
-				matmul.DotQ4_Kx8x4(out[t*l.rows+8*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
-			}
-			for t := t4; t < T; t++ {
-				matmul.DotQ4_Kx8(out[t*l.rows+8*g:], w, aq[t*ab:(t+1)*ab], nb)
-			}
-		}
-	}
-	if T*l.rows*l.cols < 1<<15 {
-		groupsOf(0, groups)
-	} else {
-		matmul.Parallel(groups, groupsOf)
-	}
+	j := q4KJobs.Get()
+	*j = q4KJob{l: l, out: out, aq: aq, T: T, nb: nb, ab: ab}
+	run(groups, T*l.rows*l.cols < 1<<15, j)
+	q4KJobs.Put(j)
 	for o := 8 * groups; o < l.rows; o++ {
 		for t := 0; t < T; t++ {
 			out[t*l.rows+o] = matmul.DotQ4_K(l.data[o*l.rowBytes:(o+1)*l.rowBytes], aq[t*ab:(t+1)*ab], nb, t < t4)

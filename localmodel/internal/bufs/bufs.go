@@ -29,3 +29,22 @@ func (p *Pool[T]) Get(n int) *[]T {
 
 // Put returns b for a later Get.
 func (p *Pool[T]) Put(b *[]T) { p.p.Put(b) }
+
+// Objects is a pool of *T, for structs handed to other goroutines
+// (which would escape to the heap if made anew at every call).
+type Objects[T any] struct{ p sync.Pool }
+
+// Get returns a pooled *T, or a new zero one.
+func (p *Objects[T]) Get() *T {
+	if o, _ := p.p.Get().(*T); o != nil {
+		return o
+	}
+	return new(T)
+}
+
+// Put returns o to the pool, cleared (so that it holds no references).
+func (p *Objects[T]) Put(o *T) {
+	var zero T
+	*o = zero
+	p.p.Put(o)
+}
