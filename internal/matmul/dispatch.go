@@ -28,6 +28,7 @@ func UseGeneric() {
 	quantizeQ8_0, dotQ4_Kx8, dotQ4_Kx8x4 = quantizeQ8_0Go, dotQ4_Kx8Go, dotQ4_Kx8x4Go
 	dotQ8_0x8, dotQ8_0x8x4 = dotQ8_0x8Go, dotQ8_0x8x4Go
 	dotQ8_0x16, dotQ8_0x16x4, dotQ4_0x16, dotQ4_0x16x4 = dotQ8_0x16Go, dotQ8_0x16x4Go, dotQ4_0x16Go, dotQ4_0x16x4Go
+	dotQ8_0x16x8, dotQ4_0x16x8 = dotQ8_0x16x8Go, dotQ4_0x16x8Go
 	wide = false
 	swiglu, gelu = swigluGo, geluGo
 	axpy, scoresFixed = axpyGo, scoresFixedGo

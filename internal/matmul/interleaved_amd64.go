@@ -58,6 +58,12 @@ func dotQ4_0x16VNNI(out *float32, w, a *byte, nb int)
 //go:noescape
 func dotQ4_0x16x4VNNI(out *float32, ostride int, w, a *byte, astride, nb int)
 
+//go:noescape
+func dotQ8_0x16x8VNNI(out *float32, ostride int, w, a *byte, astride, nb int)
+
+//go:noescape
+func dotQ4_0x16x8VNNI(out *float32, ostride int, w, a *byte, astride, nb int)
+
 func init() {
 	if os.Getenv("PONDER_NOSIMD") != "" || !hasAVX2FMA() || !hasF16C() {
 		return
@@ -107,6 +113,12 @@ func useVNNI() {
 	dotQ4_0x16 = func(out []float32, w, a []byte, nb int) { dotQ4_0x16VNNI(&out[0], &w[0], &a[0], nb) }
 	dotQ4_0x16x4 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
 		dotQ4_0x16x4VNNI(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
+	dotQ8_0x16x8 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ8_0x16x8VNNI(&out[0], ostride, &w[0], &a[0], astride, nb)
+	}
+	dotQ4_0x16x8 = func(out []float32, ostride int, w, a []byte, astride, nb int) {
+		dotQ4_0x16x8VNNI(&out[0], ostride, &w[0], &a[0], astride, nb)
 	}
 	wide = true
 }

@@ -61,6 +61,18 @@ func DotQ8_0x16x4(out []float32, ostride int, w, a []byte, astride, nb int) {
 	checkedX16x4(out, ostride, w, a, astride, nb, Q8_0x16Block, dotQ8_0x16x4)
 }
 
+// DotQ8_0x16x8 is DotQ8_0x16x4 for eight activation rows: each weight
+// block is read once for the eight (a batch of eight sequences' decode
+// step). Row r against token t goes to out[t·ostride+r].
+func DotQ8_0x16x8(out []float32, ostride int, w, a []byte, astride, nb int) {
+	checkedX16xT(out, 8, ostride, w, a, astride, nb, Q8_0x16Block, dotQ8_0x16x8)
+}
+
+// DotQ4_0x16x8 is DotQ8_0x16x8 for Q4_0x16 rows.
+func DotQ4_0x16x8(out []float32, ostride int, w, a []byte, astride, nb int) {
+	checkedX16xT(out, 8, ostride, w, a, astride, nb, Q4_0x16Block, dotQ4_0x16x8)
+}
+
 // DotQ4_0x16 is DotQ8_0x16 for Q4_0x16 rows.
 func DotQ4_0x16(out []float32, w, a []byte, nb int) {
 	checkedX16(out, w, a, nb, Q4_0x16Block, dotQ4_0x16)
@@ -84,14 +96,19 @@ func checkedX16(out []float32, w, a []byte, nb, wb int, dot func(out []float32, 
 
 // checkedX16x4 is checkedX16 for the four-token kernels.
 func checkedX16x4(out []float32, ostride int, w, a []byte, astride, nb, wb int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
-	_ = out[3*ostride+15]
+	checkedX16xT(out, 4, ostride, w, a, astride, nb, wb, dot)
+}
+
+// checkedX16xT is checkedX16 for the kernels of T tokens.
+func checkedX16xT(out []float32, T, ostride int, w, a []byte, astride, nb, wb int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
+	_ = out[(T-1)*ostride+15]
 	if nb <= 0 {
-		for t := 0; t < 4; t++ {
+		for t := 0; t < T; t++ {
 			clear(out[t*ostride : t*ostride+16])
 		}
 		return
 	}
-	_, _ = w[nb*wb-1], a[3*astride+nb*Q8_0SBlock-1]
+	_, _ = w[nb*wb-1], a[(T-1)*astride+nb*Q8_0SBlock-1]
 	dot(out, ostride, w, a, astride, nb)
 }
 
@@ -100,6 +117,8 @@ var (
 	dotQ8_0x16x4 = dotQ8_0x16x4Go
 	dotQ4_0x16   = dotQ4_0x16Go
 	dotQ4_0x16x4 = dotQ4_0x16x4Go
+	dotQ8_0x16x8 = dotQ8_0x16x8Go
+	dotQ4_0x16x8 = dotQ4_0x16x8Go
 )
 
 func dotQ8_0x16Go(out []float32, w, a []byte, nb int) { dotQ8_0xNGo(out, w, a, nb, 16) }
@@ -108,6 +127,18 @@ func dotQ4_0x16Go(out []float32, w, a []byte, nb int) { dotQ4_0xNGo(out, w, a, n
 func dotQ8_0x16x4Go(out []float32, ostride int, w, a []byte, astride, nb int) {
 	for t := 0; t < 4; t++ {
 		dotQ8_0x16Go(out[t*ostride:], w, a[t*astride:], nb)
+	}
+}
+
+func dotQ8_0x16x8Go(out []float32, ostride int, w, a []byte, astride, nb int) {
+	for t := 0; t < 8; t++ {
+		dotQ8_0x16Go(out[t*ostride:], w, a[t*astride:], nb)
+	}
+}
+
+func dotQ4_0x16x8Go(out []float32, ostride int, w, a []byte, astride, nb int) {
+	for t := 0; t < 8; t++ {
+		dotQ4_0x16Go(out[t*ostride:], w, a[t*astride:], nb)
 	}
 }
 

@@ -87,3 +87,33 @@ func BenchmarkDotQ8_0x16(b *testing.B) {
 		}
 	})
 }
+
+// The eight-token kernels give each token what the four-token ones give,
+// bit for bit.
+func TestX16EightTokensEqualsFour(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, nb := range []int{1, 5, 28} {
+		aS := make([]byte, 8*nb*Q8_0SBlock)
+		QuantizeQ8_0S(aS, randomFloats(r, 8*nb*32))
+		astride := nb * Q8_0SBlock
+		for _, typ := range []struct {
+			name        string
+			block       int
+			pack        func(dst, src []byte, stride, nb int)
+			four, eight func(out []float32, ostride int, w, a []byte, astride, nb int)
+		}{
+			{"Q8_0", Q8_0Block, RepackQ8_0x16, DotQ8_0x16x4, DotQ8_0x16x8},
+			{"Q4_0", Q4_0Block, RepackQ4_0x16, DotQ4_0x16x4, DotQ4_0x16x8},
+		} {
+			rows := randomBlocks(r, typ.block, 16*nb)
+			p := make([]byte, 16*nb*typ.block)
+			typ.pack(p, rows, nb*typ.block, nb)
+			const ostride = 19
+			want, got := make([]float32, 7*ostride+16), make([]float32, 7*ostride+16)
+			typ.four(want, ostride, p, aS, astride, nb)
+			typ.four(want[4*ostride:], ostride, p, aS[4*astride:], astride, nb)
+			typ.eight(got, ostride, p, aS, astride, nb)
+			require.Equal(t, want, got, "%s nb=%d", typ.name, nb)
+		}
+	}
+}

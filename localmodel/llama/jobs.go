@@ -41,6 +41,9 @@ func (j *interleavedJob) Range(lo, hi int) {
 	for g := lo; g < hi; g++ {
 		w := l.packed[g*gb : (g+1)*gb]
 		t := 0
+		for ; t+8 <= j.T && k.eight != nil; t += 8 {
+			k.eight(out[t*l.rows+k.rows*g:], l.rows, w, aq[t*ab:(t+8)*ab], ab, nb)
+		}
 		for ; t+4 <= j.T; t += 4 {
 			k.four(out[t*l.rows+k.rows*g:], l.rows, w, aq[t*ab:(t+4)*ab], ab, nb)
 		}

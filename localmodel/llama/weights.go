@@ -230,18 +230,19 @@ type interleaved struct {
 	pack  func(dst, src []byte, stride, nb int)
 	one   func(out []float32, w, a []byte, nb int)
 	four  func(out []float32, ostride int, w, a []byte, astride, nb int)
-	row   func(w, a []byte, nb int) float32 // one row of the file, Q8_0 activations
+	row   func(w, a []byte, nb int) float32                              // one row of the file, Q8_0 activations
+	eight func(out []float32, ostride int, w, a []byte, astride, nb int) // eight tokens (nil: four twice)
 }
 
 // Q5_0 (what Q4_K_M files hold where a row is not a multiple of 256, as in
 // most of Qwen2.5-0.5B's) is interleaved as Q8_0 blocks of q-16.
 var (
-	q4_0x8  = interleaved{8, matmul.Q4_0x8Block, matmul.RepackQ4_0x8, matmul.DotQ4_0x8, matmul.DotQ4_0x8x4, matmul.DotQ4_0}
-	q8_0x8  = interleaved{8, matmul.Q8_0x8Block, matmul.RepackQ8_0x8, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ8_0}
-	q5_0x8  = interleaved{8, matmul.Q8_0x8Block, matmul.RepackQ5_0x8, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ5_0}
-	q4_0x16 = interleaved{16, matmul.Q4_0x16Block, matmul.RepackQ4_0x16, matmul.DotQ4_0x16, matmul.DotQ4_0x16x4, matmul.DotQ4_0}
-	q8_0x16 = interleaved{16, matmul.Q8_0x16Block, matmul.RepackQ8_0x16, matmul.DotQ8_0x16, matmul.DotQ8_0x16x4, matmul.DotQ8_0}
-	q5_0x16 = interleaved{16, matmul.Q8_0x16Block, matmul.RepackQ5_0x16, matmul.DotQ8_0x16, matmul.DotQ8_0x16x4, matmul.DotQ5_0}
+	q4_0x8  = interleaved{8, matmul.Q4_0x8Block, matmul.RepackQ4_0x8, matmul.DotQ4_0x8, matmul.DotQ4_0x8x4, matmul.DotQ4_0, nil}
+	q8_0x8  = interleaved{8, matmul.Q8_0x8Block, matmul.RepackQ8_0x8, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ8_0, nil}
+	q5_0x8  = interleaved{8, matmul.Q8_0x8Block, matmul.RepackQ5_0x8, matmul.DotQ8_0x8, matmul.DotQ8_0x8x4, matmul.DotQ5_0, nil}
+	q4_0x16 = interleaved{16, matmul.Q4_0x16Block, matmul.RepackQ4_0x16, matmul.DotQ4_0x16, matmul.DotQ4_0x16x4, matmul.DotQ4_0, matmul.DotQ4_0x16x8}
+	q8_0x16 = interleaved{16, matmul.Q8_0x16Block, matmul.RepackQ8_0x16, matmul.DotQ8_0x16, matmul.DotQ8_0x16x4, matmul.DotQ8_0, matmul.DotQ8_0x16x8}
+	q5_0x16 = interleaved{16, matmul.Q8_0x16Block, matmul.RepackQ5_0x16, matmul.DotQ8_0x16, matmul.DotQ8_0x16x4, matmul.DotQ5_0, matmul.DotQ8_0x16x8}
 )
 
 // interleavedKernels returns the interleaved kernels of typ for a matrix
