@@ -8,9 +8,14 @@
 // and each weight row once for three input rows; on amd64 with AVX2 and FMA
 // that block is one assembly kernel (kernels_amd64.s) whose twelve vector
 // accumulators, three input registers and one weight register use all
-// sixteen YMM registers. The decode case (one input
-// row) is a matrix-vector product limited by memory bandwidth. Both split
-// the output dimension across goroutines.
+// sixteen YMM registers (on ZMM registers where the CPU has AVX-512). The
+// decode case (one input row) is a matrix-vector product limited by memory
+// bandwidth. Both split the output dimension across goroutines.
+//
+// Quantized weights (quant.go, quantk.go, and the interleaved layouts of
+// q4x8.go, q8x8.go, q4kx8.go and x16.go) multiply in integer arithmetic
+// against activations quantized per block, with AVX2 kernels and, where
+// CPUID reports AVX-512 VNNI, kernels that give the same results faster.
 package matmul
 
 import (
