@@ -97,26 +97,39 @@ func DotQ4_0x8x4(out []float32, ostride int, w, a []byte, astride, nb int) {
 // and a nb activation blocks of ab bytes before an interleaved kernel,
 // which does not check, reads them.
 func checkedX8(out []float32, w, a []byte, nb, wb, ab int, dot func(out []float32, w, a []byte, nb int)) {
-	_ = out[7]
+	checkedRows(out, 8, w, a, nb, wb, ab, dot)
+}
+
+// checkedX8x4 is checkedX8 for the four-token kernels: out holds four
+// rows of eight at ostride, a four activation rows at astride.
+func checkedX8x4(out []float32, ostride int, w, a []byte, astride, nb, wb, ab int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
+	checkedTokens(out, 8, 4, ostride, w, a, astride, nb, wb, ab, dot)
+}
+
+// checkedRows checks the slices before a kernel of rows interleaved rows
+// and one token reads them.
+func checkedRows(out []float32, rows int, w, a []byte, nb, wb, ab int, dot func(out []float32, w, a []byte, nb int)) {
+	_ = out[rows-1]
 	if nb <= 0 {
-		clear(out[:8])
+		clear(out[:rows])
 		return
 	}
 	_, _ = w[nb*wb-1], a[nb*ab-1]
 	dot(out, w, a, nb)
 }
 
-// checkedX8x4 is checkedX8 for the four-token kernels: out holds four
-// rows of eight at ostride, a four activation rows at astride.
-func checkedX8x4(out []float32, ostride int, w, a []byte, astride, nb, wb, ab int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
-	_ = out[3*ostride+7]
+// checkedTokens checks the slices before a kernel of rows interleaved
+// rows and T tokens reads them: out holds T rows of rows floats at
+// ostride, a T activation rows at astride.
+func checkedTokens(out []float32, rows, T, ostride int, w, a []byte, astride, nb, wb, ab int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
+	_ = out[(T-1)*ostride+rows-1]
 	if nb <= 0 {
-		for t := 0; t < 4; t++ {
-			clear(out[t*ostride : t*ostride+8])
+		for t := 0; t < T; t++ {
+			clear(out[t*ostride : t*ostride+rows])
 		}
 		return
 	}
-	_, _ = w[nb*wb-1], a[3*astride+nb*ab-1]
+	_, _ = w[nb*wb-1], a[(T-1)*astride+nb*ab-1]
 	dot(out, ostride, w, a, astride, nb)
 }
 

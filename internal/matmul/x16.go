@@ -58,7 +58,7 @@ func DotQ8_0x16(out []float32, w, a []byte, nb int) {
 // DotQ8_0x16x4 is DotQ8_0x16 for four activation rows (at a, a+astride,
 // ...): row r against token t goes to out[t·ostride+r].
 func DotQ8_0x16x4(out []float32, ostride int, w, a []byte, astride, nb int) {
-	checkedX16x4(out, ostride, w, a, astride, nb, Q8_0x16Block, dotQ8_0x16x4)
+	checkedX16xT(out, 4, ostride, w, a, astride, nb, Q8_0x16Block, dotQ8_0x16x4)
 }
 
 // DotQ8_0x16x8 is DotQ8_0x16x4 for eight activation rows: each weight
@@ -80,36 +80,17 @@ func DotQ4_0x16(out []float32, w, a []byte, nb int) {
 
 // DotQ4_0x16x4 is DotQ8_0x16x4 for Q4_0x16 rows.
 func DotQ4_0x16x4(out []float32, ostride int, w, a []byte, astride, nb int) {
-	checkedX16x4(out, ostride, w, a, astride, nb, Q4_0x16Block, dotQ4_0x16x4)
+	checkedX16xT(out, 4, ostride, w, a, astride, nb, Q4_0x16Block, dotQ4_0x16x4)
 }
 
 // checkedX16 checks the slices before a sixteen-row kernel reads them.
 func checkedX16(out []float32, w, a []byte, nb, wb int, dot func(out []float32, w, a []byte, nb int)) {
-	_ = out[15]
-	if nb <= 0 {
-		clear(out[:16])
-		return
-	}
-	_, _ = w[nb*wb-1], a[nb*Q8_0SBlock-1]
-	dot(out, w, a, nb)
-}
-
-// checkedX16x4 is checkedX16 for the four-token kernels.
-func checkedX16x4(out []float32, ostride int, w, a []byte, astride, nb, wb int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
-	checkedX16xT(out, 4, ostride, w, a, astride, nb, wb, dot)
+	checkedRows(out, 16, w, a, nb, wb, Q8_0SBlock, dot)
 }
 
 // checkedX16xT is checkedX16 for the kernels of T tokens.
 func checkedX16xT(out []float32, T, ostride int, w, a []byte, astride, nb, wb int, dot func(out []float32, ostride int, w, a []byte, astride, nb int)) {
-	_ = out[(T-1)*ostride+15]
-	if nb <= 0 {
-		for t := 0; t < T; t++ {
-			clear(out[t*ostride : t*ostride+16])
-		}
-		return
-	}
-	_, _ = w[nb*wb-1], a[(T-1)*astride+nb*Q8_0SBlock-1]
-	dot(out, ostride, w, a, astride, nb)
+	checkedTokens(out, 16, T, ostride, w, a, astride, nb, wb, Q8_0SBlock, dot)
 }
 
 var (
