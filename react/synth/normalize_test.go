@@ -179,6 +179,8 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	assert.Equal(t, "The area of Massachusetts is 10,554.12 square miles.", n.Finish("How big is Massachusetts?", "I could not answer that.", ma))
 	assert.Equal(t, density, n.Finish("population density of Massachusetts", density, ma), "a density question: left alone")
 	assert.Equal(t, "x", n.Finish("population of Ohio", "x", ma), "no passage for the place: left alone")
+	wv := []react.Step{{Action: "search", Input: "population of West Virginia", Observation: "[1] West Virginia population: West Virginia had a population of 1,793,716 at the 2020 United States census."}}
+	assert.Equal(t, "x", n.Finish("population of Virginia", "x", wv), "West Virginia's passage is not Virginia's")
 	// Area sums and differences say their unit.
 	steps = []react.Step{{Action: "calculator", Observation: "397125.85"}}
 	assert.Equal(t, "The area of Alaska is larger by 397,125.85 square miles.",

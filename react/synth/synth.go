@@ -515,7 +515,7 @@ func extract(obs, place, attr string) (string, error) {
 		}
 		return "", fmt.Errorf("synth: observation for the capital of %s lacks it: %q", place, obs)
 	}
-	i := strings.Index(obs, marker)
+	i := indexSentence(obs, marker)
 	if i < 0 {
 		return "", fmt.Errorf("synth: observation for %s of %s lacks %q: %q", attr, place, marker, obs)
 	}
@@ -525,6 +525,22 @@ func extract(obs, place, attr string) (string, error) {
 		return "", fmt.Errorf("synth: observation for %s of %s is cut: %q", attr, place, obs)
 	}
 	return strings.TrimSuffix(rest[:j], "."), nil
+}
+
+// indexSentence is strings.Index for a match that starts a sentence (or
+// follows a passage's title): "Virginia had a population of" is not found
+// inside "West Virginia had a population of".
+func indexSentence(s, sub string) int {
+	for off := 0; ; {
+		i := strings.Index(s[off:], sub)
+		if i < 0 {
+			return -1
+		}
+		if i += off; i == 0 || strings.HasSuffix(s[:i], ": ") || strings.HasSuffix(s[:i], ". ") {
+			return i
+		}
+		off = i + 1
+	}
 }
 
 // Render writes a trace as training text and a per-byte mask of what the
