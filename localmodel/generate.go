@@ -190,7 +190,7 @@ func (m *Model) prefillTokens(st State, toks []int32) ([]float32, error) {
 	for len(toks) > 0 {
 		n := min(len(toks), prefillChunk)
 		var err error
-		if logits, err = m.batch.forward(m.Net.(BatchNetwork), m.Batch, st, toks[:n]); err != nil {
+		if logits, err = m.decode(st, toks[:n]); err != nil {
 			return nil, err
 		}
 		toks = toks[n:]

@@ -53,8 +53,9 @@ func hasAVX512() bool {
 	return b7&(1<<16) != 0
 }
 
-// hasAVX512VNNI reports AVX-512 VNNI on 256-bit vectors (AVX512F, VL and
-// VNNI).
+// hasAVX512VNNI reports AVX-512 VNNI (AVX512F, VL and VNNI), which the
+// VNNI kernels need on 256-bit (vnni_amd64.s) and 512-bit (x16_amd64.s)
+// vectors.
 func hasAVX512VNNI() bool {
 	if !hasAVX512() {
 		return false

@@ -79,48 +79,41 @@ func repack(data []byte, groups, n, rowBytes, nb, block int, pack func(dst, src 
 // gate and up), multiplied in one pass: one quantization of the input, one
 // split across threads, one stream through the weights. Each row's
 // arithmetic is the parts' own. It returns nil unless every part is
-// interleaved alike (same kernels, same columns, whole groups of rows).
+// interleaved alike (same type and kernels, same columns, whole groups of
+// rows). The parts keep working on their rows of the fused copy, so that
+// the weights are held once.
 func fuse(name string, ls ...*linear) *linear {
 	f := &linear{name: name, typ: ls[0].typ, cols: ls[0].cols, rowBytes: ls[0].rowBytes, packer: ls[0].packer}
-	size, sizeK := 0, 0
 	for _, l := range ls {
-		same := l.typ == f.typ && l.cols == f.cols && l.packer.rows == f.packer.rows
-		switch {
-		case same && l.packed != nil && l.rows%l.packer.rows == 0:
-			size += len(l.packed)
-		case same && l.packedK != nil && l.rows%8 == 0:
-			sizeK += len(l.packedK)
-		default:
+		whole := l.packed != nil && l.rows%l.packer.rows == 0 || l.packedK != nil && l.rows%8 == 0
+		if !whole || l.typ != f.typ || l.cols != f.cols || l.packer.rows != f.packer.rows {
 			return nil
 		}
 		f.rows += l.rows
 	}
-	if size > 0 && sizeK > 0 {
+	f.packed = joinRows(ls, func(l *linear) *[]byte { return &l.packed })
+	f.packedK = joinRows(ls, func(l *linear) *[]byte { return &l.packedK })
+	return f
+}
+
+// joinRows concatenates the parts' interleaved buffers (field picks which)
+// into one and points each part at its rows of it; nil when they have none.
+func joinRows(ls []*linear, field func(*linear) *[]byte) []byte {
+	n := 0
+	for _, l := range ls {
+		n += len(*field(l))
+	}
+	if n == 0 {
 		return nil
 	}
-	if size > 0 {
-		f.packed = make([]byte, 0, size)
-	} else {
-		f.packedK = make([]byte, 0, sizeK)
-	}
+	all := make([]byte, 0, n) // never grows: the parts' slices stay valid
 	for _, l := range ls {
-		f.packed = append(f.packed, l.packed...)
-		f.packedK = append(f.packedK, l.packedK...)
+		p := field(l)
+		o := len(all)
+		all = append(all, *p...)
+		*p = all[o:len(all):len(all)]
 	}
-	// The parts keep working on their rows of the fused copy, so that the
-	// weights are held once.
-	o, oK := 0, 0
-	for _, l := range ls {
-		if l.packed != nil {
-			l.packed = f.packed[o : o+len(l.packed) : o+len(l.packed)]
-			o += len(l.packed)
-		}
-		if l.packedK != nil {
-			l.packedK = f.packedK[oK : oK+len(l.packedK) : oK+len(l.packedK)]
-			oK += len(l.packedK)
-		}
-	}
-	return f
+	return all
 }
 
 // row dequantizes weight row r into dst.
