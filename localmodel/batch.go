@@ -15,7 +15,8 @@ type BatchNetwork interface {
 	Network
 	// ForwardBatch feeds states[i] its tokens[i] and returns each
 	// sequence's logits for its last new position. The states must be
-	// distinct.
+	// distinct. Sequence i's logits may be kept in states[i] (see
+	// KeepRows): they stay valid until that state's next ForwardBatch.
 	ForwardBatch(states []State, tokens [][]int32) ([][]float32, error)
 }
 
@@ -192,12 +193,22 @@ func CheckBatch[S comparable](arch string, states []State, tokens [][]int32, che
 	return out, nil
 }
 
-// SplitRows cuts n rows of width floats out of a flat slice, each capped
-// at its end (so that appending to one cannot overwrite the next).
-func SplitRows(flat []float32, n, width int) [][]float32 {
-	out := make([][]float32, n)
-	for i := range out {
-		out[i] = flat[i*width : (i+1)*width : (i+1)*width]
+// KeepRows copies row i of flat (rows of width floats) into *keep[i],
+// which is grown once and then reused, and returns the rows so kept. An
+// architecture's ForwardBatch keeps each sequence's logits in its state
+// this way until that state's next batch: a batch of eight sequences over
+// a 152k-token vocabulary would otherwise take 4.8 MB of fresh memory a
+// step, and its page faults cost more than the step's attention. Each row
+// is capped at its end.
+func KeepRows(flat []float32, keep []*[]float32, width int) [][]float32 {
+	out := make([][]float32, len(keep))
+	for i, k := range keep {
+		if cap(*k) < width {
+			*k = make([]float32, width)
+		}
+		*k = (*k)[:width]
+		copy(*k, flat[i*width:(i+1)*width])
+		out[i] = (*k)[:width:width]
 	}
 	return out
 }

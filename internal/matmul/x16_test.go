@@ -69,11 +69,11 @@ func BenchmarkDotQ8_0x16(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const nb = 28
 	rows := randomBlocks(r, Q8_0Block, 16*nb)
-	aS := make([]byte, 4*nb*Q8_0SBlock)
-	QuantizeQ8_0S(aS, randomFloats(r, 4*nb*32))
+	aS := make([]byte, 8*nb*Q8_0SBlock)
+	QuantizeQ8_0S(aS, randomFloats(r, 8*nb*32))
 	packed := make([]byte, nb*Q8_0x16Block)
 	RepackQ8_0x16(packed, rows, nb*Q8_0Block, nb)
-	out := make([]float32, 64)
+	out := make([]float32, 128)
 	b.Run("one", func(b *testing.B) {
 		b.SetBytes(nb * Q8_0x16Block)
 		for b.Loop() {
@@ -84,6 +84,12 @@ func BenchmarkDotQ8_0x16(b *testing.B) {
 		b.SetBytes(nb * Q8_0x16Block)
 		for b.Loop() {
 			DotQ8_0x16x4(out, 16, packed, aS, nb*Q8_0SBlock, nb)
+		}
+	})
+	b.Run("eight", func(b *testing.B) {
+		b.SetBytes(nb * Q8_0x16Block)
+		for b.Loop() {
+			DotQ8_0x16x8(out, 16, packed, aS, nb*Q8_0SBlock, nb)
 		}
 	})
 }
@@ -115,5 +121,41 @@ func TestX16EightTokensEqualsFour(t *testing.T) {
 			typ.eight(got, ostride, p, aS, astride, nb)
 			require.Equal(t, want, got, "%s nb=%d", typ.name, nb)
 		}
+	}
+}
+
+// BenchmarkDotQ8_0x16Large runs the kernels over a matrix of Qwen2.5-0.5B's
+// output projection (151,936 rows of 896, 144 MB), which does not fit in
+// cache: the weights stream from memory once a pass however many tokens.
+func BenchmarkDotQ8_0x16Large(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb, groups = 28, 151936 / 16
+	rows := randomBlocks(r, Q8_0Block, 16*nb)
+	aS := make([]byte, 8*nb*Q8_0SBlock)
+	QuantizeQ8_0S(aS, randomFloats(r, 8*nb*32))
+	one := make([]byte, nb*Q8_0x16Block)
+	RepackQ8_0x16(one, rows, nb*Q8_0Block, nb)
+	packed := make([]byte, 0, groups*len(one))
+	for range groups {
+		packed = append(packed, one...)
+	}
+	out := make([]float32, 8*16*groups)
+	astride := nb * Q8_0SBlock
+	for _, tc := range []struct {
+		name string
+		run  func(g int, w []byte)
+	}{
+		{"one", func(g int, w []byte) { DotQ8_0x16(out[16*g:], w, aS, nb) }},
+		{"four", func(g int, w []byte) { DotQ8_0x16x4(out[16*g:], 16*groups, w, aS, astride, nb) }},
+		{"eight", func(g int, w []byte) { DotQ8_0x16x8(out[16*g:], 16*groups, w, aS, astride, nb) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(packed)))
+			for b.Loop() {
+				for g := range groups {
+					tc.run(g, packed[g*len(one):(g+1)*len(one)])
+				}
+			}
+		})
 	}
 }

@@ -192,6 +192,9 @@ type State struct {
 	m    *Model
 	k, v []float32 // [L][MaxSeq][C]
 	Pos  int       // tokens processed
+	// logits holds the last ForwardBatch's logits for this sequence,
+	// reused from step to step (localmodel.KeepRows).
+	logits []float32
 }
 
 // NewState returns an empty sequence.
@@ -232,7 +235,13 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 	if err != nil {
 		return nil, err
 	}
-	return m.forward([]segment{{s, tokens}}, all), nil
+	T := 1
+	if all {
+		T = len(tokens)
+	}
+	logits := make([]float32, T*m.Config.Vocab)
+	m.forward([]segment{{s, tokens}}, all, logits)
+	return logits, nil
 }
 
 // ForwardBatch feeds each sequence its tokens in one pass over the
@@ -247,8 +256,19 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 	for i, s := range ss {
 		segs[i] = segment{s, tokens[i]}
 	}
-	return localmodel.SplitRows(m.forward(segs, false), len(segs), m.Config.Vocab), nil
+	V := m.Config.Vocab
+	flat := logitBufs.Get(len(segs) * V)
+	defer logitBufs.Put(flat)
+	m.forward(segs, false, *flat)
+	keep := make([]*[]float32, len(ss))
+	for i, s := range ss {
+		keep[i] = &s.logits
+	}
+	return localmodel.KeepRows(*flat, keep, V), nil
 }
+
+// logitBufs holds batched passes' logits before they go to their states.
+var logitBufs bufs.Pool[float32]
 
 // segment is one sequence's new tokens in a forward pass.
 type segment struct {
@@ -278,10 +298,10 @@ func (m *Model) check(ls localmodel.State, tokens []int32, seq int) (*State, err
 	return s, nil
 }
 
-// forward runs the segments' tokens as the rows of one pass and returns
-// the logits of each segment's last row, or of every row when all is set
-// (one segment).
-func (m *Model) forward(segs []segment, all bool) []float32 {
+// forward runs the segments' tokens as the rows of one pass and writes
+// into logits those of each segment's last row, or of every row when all
+// is set (one segment).
+func (m *Model) forward(segs []segment, all bool, logits []float32) {
 	c := m.Config
 	T := 0
 	for _, g := range segs {
@@ -350,9 +370,7 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 			rows++
 		}
 	}
-	logits := make([]float32, rows*c.Vocab)
-	matmul.MatMul(logits, h[:rows*C], p.WTE[:c.Vocab*C], nil, rows, C, c.Vocab)
-	return logits
+	matmul.MatMul(logits[:rows*c.Vocab], h[:rows*C], p.WTE[:c.Vocab*C], nil, rows, C, c.Vocab)
 }
 
 // layerNorm normalises each of T rows of x (eps 1e-5) into out.

@@ -76,6 +76,9 @@ type State struct {
 	m    *Model
 	k, v [][]float32 // per layer: positions × KVHeads·HeadDim
 	n    int
+	// logits holds the last ForwardBatch's logits for this sequence,
+	// reused from step to step (localmodel.KeepRows).
+	logits []float32
 }
 
 // NewState returns an empty sequence.
@@ -123,12 +126,19 @@ func (m *Model) Forward(ls localmodel.State, tokens []int32, all bool) ([]float3
 	if err != nil {
 		return nil, err
 	}
-	return m.forward([]segment{{s, tokens}}, all), nil
+	T := 1
+	if all {
+		T = len(tokens)
+	}
+	logits := make([]float32, T*m.Config.Vocab)
+	m.forward([]segment{{s, tokens}}, all, logits)
+	return logits, nil
 }
 
 // ForwardBatch feeds each sequence its tokens in one pass over the
 // weights (the sequences' rows multiply together; attention stays per
-// sequence) and returns each one's logits for its last position.
+// sequence) and returns each one's logits for its last position. A
+// sequence's logits live in its State until its next ForwardBatch.
 func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]float32, error) {
 	ss, err := localmodel.CheckBatch("llama", states, tokens, m.check)
 	if err != nil || len(ss) == 0 {
@@ -138,8 +148,19 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 	for i, s := range ss {
 		segs[i] = segment{s, tokens[i]}
 	}
-	return localmodel.SplitRows(m.forward(segs, false), len(segs), m.Config.Vocab), nil
+	V := m.Config.Vocab
+	flat := logitBufs.Get(len(segs) * V)
+	defer logitBufs.Put(flat)
+	m.forward(segs, false, *flat)
+	keep := make([]*[]float32, len(ss))
+	for i, s := range ss {
+		keep[i] = &s.logits
+	}
+	return localmodel.KeepRows(*flat, keep, V), nil
 }
+
+// logitBufs holds batched passes' logits before they go to their states.
+var logitBufs bufs.Pool[float32]
 
 // scratch holds a forward pass's activations, reused across calls (every
 // element is written before it is read) so that decoding a token does
@@ -195,10 +216,10 @@ func (m *Model) check(ls localmodel.State, tokens []int32, seq int) (*State, err
 	return s, nil
 }
 
-// forward runs the segments' tokens as the rows of one pass and returns
-// the logits of each segment's last row, or of every row when all is set
-// (one segment).
-func (m *Model) forward(segs []segment, all bool) []float32 {
+// forward runs the segments' tokens as the rows of one pass and writes
+// into logits those of each segment's last row, or of every row when all
+// is set (one segment).
+func (m *Model) forward(segs []segment, all bool, logits []float32) {
 	c := m.Config
 	T := 0
 	for _, g := range segs {
@@ -294,9 +315,7 @@ func (m *Model) forward(segs []segment, all bool) []float32 {
 	for _, g := range segs {
 		g.s.n += len(g.tokens)
 	}
-	logits := make([]float32, rows*c.Vocab)
-	m.output.mul(logits, n[:rows*E], rows)
-	return logits
+	m.output.mul(logits[:rows*c.Vocab], n[:rows*E], rows)
 }
 
 // ropeAngles writes the cosine and sine of each rotated pair's angle

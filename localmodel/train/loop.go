@@ -142,6 +142,22 @@ func (tr *Trainer) save(out string, losses []float64) error {
 	return os.WriteFile(out+".loss.svg", []byte(LossSVG(losses)), 0o644)
 }
 
+// SavedStep reports the step at which a run writing out last saved (read
+// from out.optim), so a caller can tell a finished run from one to resume.
+// A run never saved gives an error wrapping os.ErrNotExist.
+func SavedStep(out string) (int, error) {
+	f, err := os.Open(out + ".optim")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var step uint64
+	if err := binary.Read(f, binary.LittleEndian, &step); err != nil || step > 1<<40 {
+		return 0, fmt.Errorf("train: %s.optim: no step recorded", out)
+	}
+	return int(step), nil
+}
+
 // saveOptim writes step, AdamW moments and the loss history.
 func (tr *Trainer) saveOptim(path string, losses []float64) error {
 	f, err := os.Create(path + ".tmp")

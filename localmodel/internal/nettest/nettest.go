@@ -51,6 +51,22 @@ func ForwardBatch(t *testing.T, net localmodel.BatchNetwork, prompts, steps [][]
 		assert.Equal(t, bestAlone, best, "sequence %d: arg-max", i)
 		assert.Equal(t, len(prompts[i])+len(steps[i]), states[i].Len(), "sequence %d: length after the batch", i)
 	}
+	// A sequence's logits stay as they were while other sequences run a
+	// batch (an implementation may keep them in the state, reused by that
+	// state's next batch only).
+	kept := make([][]float32, len(got))
+	for i := range got {
+		kept[i] = append([]float32(nil), got[i]...)
+	}
+	others := make([]localmodel.State, len(states))
+	for i := range others {
+		others[i] = states[i].Fork()
+	}
+	_, err = net.ForwardBatch(others, steps)
+	require.NoError(t, err)
+	for i := range got {
+		assert.Equal(t, kept[i], got[i], "sequence %d: its logits changed when other sequences ran a batch", i)
+	}
 	// A batch naming one state twice, or holding an empty step, fails and
 	// leaves every state as it was.
 	lens := make([]int, len(states))
