@@ -39,11 +39,24 @@ func TestTrainSmoke(t *testing.T) {
 	assert.True(t, strings.HasPrefix(string(svg), "<svg"))
 	_, err = os.Stat(out + ".optim")
 	require.NoError(t, err)
-	// Resuming with more steps continues from step 4.
+	// Resuming with more steps continues from step 4, from the saved
+	// weights and optimizer state: the checkpoint is the one a run of 6
+	// steps straight writes (the first steps' learning rates are the
+	// warm-up's, the same for both schedules).
 	args[7] = "6" // -steps
 	stdout, errs, code = runCLI(t, args...)
 	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "resuming from")
 	assert.Contains(t, stdout, "trained 6 steps")
+	straight := filepath.Join(t.TempDir(), "m.ponder")
+	args[3] = straight // -out
+	_, errs, code = runCLI(t, args...)
+	require.Equal(t, 0, code, errs)
+	resumed, err := os.ReadFile(out)
+	require.NoError(t, err)
+	want, err := os.ReadFile(straight)
+	require.NoError(t, err)
+	assert.True(t, string(resumed) == string(want), "a resumed run differs from one run straight")
 	// -init continues from the checkpoint's weights and tokenizer, on new
 	// data, with a fresh optimiser and schedule, into a new file.
 	out2 := filepath.Join(t.TempDir(), "m2.ponder")
@@ -59,6 +72,33 @@ func TestTrainSmoke(t *testing.T) {
 	assert.Contains(t, errs, "none.ponder")
 	_, _, code = runCLI(t, "train", "gpt5")
 	assert.Equal(t, 2, code)
+}
+
+// The default recipe runs its three stages, each from the last one's
+// checkpoint, and a second run of the same command finds them done.
+func TestTrainRecipeSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains a model")
+	}
+	out := filepath.Join(t.TempDir(), "m.ponder")
+	args := []string{"train", "react-tiny", "-out", out, "-scale", "0.002", "-batch", "2", "-vocab", "300", "-layers", "1", "-channels", "32"}
+	stdout, errs, code := runCLI(t, args...)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "stage 1/3 (copy): 120 traces (trained wordings), 9 steps of 2x320 tokens")
+	assert.Contains(t, stdout, "stage 3/3 (settle)")
+	assert.Contains(t, stdout, "recipe done")
+	first, err := localmodel.Load(out + ".stage1")
+	require.NoError(t, err)
+	last, err := localmodel.Load(out)
+	require.NoError(t, err)
+	assert.Equal(t, first.Tok.VocabSize(), last.Tok.VocabSize(), "later stages keep the first stage's tokenizer")
+	stdout, errs, code = runCLI(t, args...)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "stage 1 already trained")
+	assert.Contains(t, stdout, "stage 2 already trained")
+	_, errs, code = runCLI(t, "train", "react-tiny", "-out", out, "-scale", "0")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "-scale")
 }
 
 // The evaluation runs end to end on the bundled model (a small sample).

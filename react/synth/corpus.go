@@ -17,6 +17,17 @@ type Example struct {
 // Examples generates n traces over a world of places invented from seed:
 // half from NewTask's trained wordings, half from NewUserTask.
 func Examples(ctx context.Context, seed uint64, places, n int) ([]Example, error) {
+	return generate(ctx, seed, places, n, true)
+}
+
+// TrainedExamples generates n traces as Examples does, all in NewTask's
+// trained wordings: the simpler data a model first learns to copy
+// figures from, before it meets questions as people type them.
+func TrainedExamples(ctx context.Context, seed uint64, places, n int) ([]Example, error) {
+	return generate(ctx, seed, places, n, false)
+}
+
+func generate(ctx context.Context, seed uint64, places, n int, typed bool) ([]Example, error) {
 	w, err := NewWorld(seed, places)
 	if err != nil {
 		return nil, err
@@ -28,10 +39,10 @@ func Examples(ctx context.Context, seed uint64, places, n int) ([]Example, error
 	r := rand.New(rand.NewPCG(seed, 1))
 	out := make([]Example, 0, n)
 	for len(out) < n {
-		// Half the questions are worded as the agent's reader hands them
-		// to the model, half as people type them.
+		// With typed, half the questions are worded as the agent's reader
+		// hands them to the model, half as people type them.
 		t := NewTask(r, names, func(n string) corpus.State { return w.byName[n] })
-		if r.IntN(2) == 0 {
+		if typed && r.IntN(2) == 0 {
 			t = NewUserTask(r, w)
 		}
 		steps, err := Trace(ctx, w.Tools, t)
