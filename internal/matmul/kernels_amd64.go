@@ -20,6 +20,9 @@ func dotQ8_0AVX2(w, a *byte, nb int) float32
 func dotQ4_0AVX2(w, a *byte, nb int) float32
 
 //go:noescape
+func dotQ6_KAVX512(w, a *byte, nb, pairwise int) float32
+
+//go:noescape
 func dot1x4AVX2(s *[4]float32, x, w0, w1, w2, w3 *float32, n int)
 
 // hasAVX2FMA reports AVX2 and FMA support, with the OS saving YMM state.
@@ -63,6 +66,16 @@ func hasAVX512VNNI() bool {
 	_, b7, c7, _ := cpuid(7, 0)
 	const avx512vl, vnni = 1 << 31, 1 << 11
 	return b7&avx512vl != 0 && c7&vnni != 0
+}
+
+// hasAVX512BW reports AVX-512's byte and word instructions (VPMADDUBSW
+// and VPERMW on 512-bit vectors, for the Q6_K kernel).
+func hasAVX512BW() bool {
+	if !hasAVX512() {
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<30) != 0
 }
 
 // hasF16C reports the half-precision conversion instructions.
@@ -112,6 +125,11 @@ func init() {
 		}
 		dotQ6_K = func(w, a []byte, nb int, pairwise bool) float32 {
 			return dotQ6_KAVX2(&w[0], &a[0], nb, flag(pairwise))
+		}
+		if hasAVX512VNNI() && hasAVX512BW() {
+			dotQ6_K = func(w, a []byte, nb int, pairwise bool) float32 {
+				return dotQ6_KAVX512(&w[0], &a[0], nb, flag(pairwise))
+			}
 		}
 	}
 }

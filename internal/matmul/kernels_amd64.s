@@ -1123,3 +1123,193 @@ done1x4z:
 	REDUCE512(Z3, Y3, X3, 12)
 	VZEROUPPER
 	RET
+
+// AVX-512 Q6_K: dotQ6_KAVX2's arithmetic on 512-bit vectors, two groups of
+// 32 quants an instruction. Lane l of the low half sums what lane l of the
+// AVX2 kernel's accumulator sums for the first group of each pair, lane l
+// of the high half what it sums for the second; the halves are added
+// (exact integers) before the block's float steps, which are the AVX2
+// kernel's, so the result is the same bit for bit (TestQ6_KAVX512EqualsAVX2).
+// The scales reach their words by one VPERMW a pair of groups and the
+// scaled sums by one VPDPWSSD (AVX-512 VNNI), where AVX2 needs two
+// broadcasts, an insert, a VPMADDWD and a VPADDD a group.
+
+// q6kperm: for each pair of groups j (0-3), the word index of each of its
+// four scales (4j..4j+3) eight times: VPERMW's table for Z24's scales.
+DATA q6kperm<>+0(SB)/8, $0x0000000000000000
+DATA q6kperm<>+8(SB)/8, $0x0000000000000000
+DATA q6kperm<>+16(SB)/8, $0x0001000100010001
+DATA q6kperm<>+24(SB)/8, $0x0001000100010001
+DATA q6kperm<>+32(SB)/8, $0x0002000200020002
+DATA q6kperm<>+40(SB)/8, $0x0002000200020002
+DATA q6kperm<>+48(SB)/8, $0x0003000300030003
+DATA q6kperm<>+56(SB)/8, $0x0003000300030003
+DATA q6kperm<>+64(SB)/8, $0x0004000400040004
+DATA q6kperm<>+72(SB)/8, $0x0004000400040004
+DATA q6kperm<>+80(SB)/8, $0x0005000500050005
+DATA q6kperm<>+88(SB)/8, $0x0005000500050005
+DATA q6kperm<>+96(SB)/8, $0x0006000600060006
+DATA q6kperm<>+104(SB)/8, $0x0006000600060006
+DATA q6kperm<>+112(SB)/8, $0x0007000700070007
+DATA q6kperm<>+120(SB)/8, $0x0007000700070007
+DATA q6kperm<>+128(SB)/8, $0x0008000800080008
+DATA q6kperm<>+136(SB)/8, $0x0008000800080008
+DATA q6kperm<>+144(SB)/8, $0x0009000900090009
+DATA q6kperm<>+152(SB)/8, $0x0009000900090009
+DATA q6kperm<>+160(SB)/8, $0x000a000a000a000a
+DATA q6kperm<>+168(SB)/8, $0x000a000a000a000a
+DATA q6kperm<>+176(SB)/8, $0x000b000b000b000b
+DATA q6kperm<>+184(SB)/8, $0x000b000b000b000b
+DATA q6kperm<>+192(SB)/8, $0x000c000c000c000c
+DATA q6kperm<>+200(SB)/8, $0x000c000c000c000c
+DATA q6kperm<>+208(SB)/8, $0x000d000d000d000d
+DATA q6kperm<>+216(SB)/8, $0x000d000d000d000d
+DATA q6kperm<>+224(SB)/8, $0x000e000e000e000e
+DATA q6kperm<>+232(SB)/8, $0x000e000e000e000e
+DATA q6kperm<>+240(SB)/8, $0x000f000f000f000f
+DATA q6kperm<>+248(SB)/8, $0x000f000f000f000f
+GLOBL q6kperm<>(SB), RODATA|NOPTR, $256
+
+DATA q6kshift<>+0(SB)/8, $0x0000000000000000
+DATA q6kshift<>+8(SB)/8, $0x0000000000000000
+DATA q6kshift<>+16(SB)/8, $0x0000000000000000
+DATA q6kshift<>+24(SB)/8, $0x0000000000000000
+DATA q6kshift<>+32(SB)/8, $0x0002000200020002
+DATA q6kshift<>+40(SB)/8, $0x0002000200020002
+DATA q6kshift<>+48(SB)/8, $0x0002000200020002
+DATA q6kshift<>+56(SB)/8, $0x0002000200020002
+DATA q6kshift<>+64(SB)/8, $0x0004000400040004
+DATA q6kshift<>+72(SB)/8, $0x0004000400040004
+DATA q6kshift<>+80(SB)/8, $0x0004000400040004
+DATA q6kshift<>+88(SB)/8, $0x0004000400040004
+DATA q6kshift<>+96(SB)/8, $0x0006000600060006
+DATA q6kshift<>+104(SB)/8, $0x0006000600060006
+DATA q6kshift<>+112(SB)/8, $0x0006000600060006
+DATA q6kshift<>+120(SB)/8, $0x0006000600060006
+GLOBL q6kshift<>(SB), RODATA|NOPTR, $128
+
+// Q6KZLOAD(QL, QH): a half's 64 bytes of low nibbles (Z1: groups 0 and 2
+// in the low 32 bytes, 1 and 3 in the high) and its 32 bytes of bit pairs
+// in both halves of Z3.
+#define Q6KZLOAD(QL, QH) \
+	VMOVDQU64 QL(SI), Z1 \
+	VBROADCASTI64X4 QH(SI), Z3
+
+// Q6KZLO: Z15 = groups 0 (low half) and 1 (high half) of the half: the
+// low nibbles with bit pairs 0 and 2 (Z25 shifts the high half's words
+// by 2). Q6KZHI: groups 2 and 3, high nibbles, bit pairs 4 and 6 (Z26).
+#define Q6KZLO \
+	VPSRLVW Z25, Z3, Z4 \
+	VPANDD Z10, Z4, Z4 \
+	VPSLLW $4, Z4, Z4 \
+	VPANDD Z8, Z1, Z15 \
+	VPORD Z4, Z15, Z15
+
+#define Q6KZHI \
+	VPSRLVW Z26, Z3, Z4 \
+	VPANDD Z10, Z4, Z4 \
+	VPSLLW $4, Z4, Z4 \
+	VPSRLW $4, Z1, Z15 \
+	VPANDD Z8, Z15, Z15 \
+	VPORD Z4, Z15, Z15
+
+// Q6KZSTEP(AOFF, PERM): Z9 += the 64 quants in Z15 less 32, times the
+// activations at AOFF(DI), in pairs, times their scales (the words PERM
+// picks from Z24).
+#define Q6KZSTEP(AOFF, PERM) \
+	VMOVDQU64 AOFF(DI), Z5 \
+	VPMADDUBSW Z5, Z15, Z6 \
+	VPMADDUBSW Z5, Z11, Z7 \
+	VPSUBW Z7, Z6, Z6 \
+	VPERMW Z24, PERM, Z12 \
+	VPDPWSSD Z12, Z6, Z9
+
+// Q6KZPACC: Q6KPACC for Z9: X0 += float(Σ its int32s) · d (X13), cleared.
+#define Q6KZPACC \
+	VEXTRACTI64X4 $1, Z9, Y5 \
+	VPADDD Y5, Y9, Y9 \
+	VEXTRACTI128 $1, Y9, X5 \
+	VPADDD X5, X9, X9 \
+	HSUMI4(X9, X5) \
+	VCVTDQ2PS X9, X9 \
+	VFMADD231SS X9, X13, X0 \
+	VPXORD Z9, Z9, Z9
+
+// func dotQ6_KAVX512(w, a *byte, nb, pairwise int) float32
+// Registers: Y0 accumulator, Z8 nibble mask, Z10 bit-pair mask, Z11 32s,
+// Z9 the block's int32 sums, Y13 its scale, Z24 its 16 scales (int16),
+// Z20-Z23 and Z25-Z26 the tables above.
+TEXT ·dotQ6_KAVX512(SB), NOSPLIT, $0-36
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ pairwise+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z8
+	MOVL $0x03030303, AX
+	VPBROADCASTD AX, Z10
+	MOVL $0x20202020, AX
+	VPBROADCASTD AX, Z11
+	VMOVDQU64 q6kperm<>+0(SB), Z20
+	VMOVDQU64 q6kperm<>+64(SB), Z21
+	VMOVDQU64 q6kperm<>+128(SB), Z22
+	VMOVDQU64 q6kperm<>+192(SB), Z23
+	VMOVDQU64 q6kshift<>+0(SB), Z25
+	VMOVDQU64 q6kshift<>+64(SB), Z26
+q6kzloop:
+	TESTQ CX, CX
+	JZ q6kzdone
+	VPMOVSXBW 192(SI), Y24
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VMULSS (DI), X13, X13
+	VBROADCASTSS X13, Y13
+	VPXORD Z9, Z9, Z9
+	TESTQ DX, DX
+	JNZ q6kzpairs
+	// Per block (ggml's vec_dot): eight lanes of sums.
+	Q6KZLOAD(0, 128)
+	Q6KZLO
+	Q6KZSTEP(4, Z20)
+	Q6KZHI
+	Q6KZSTEP(68, Z21)
+	Q6KZLOAD(64, 160)
+	Q6KZLO
+	Q6KZSTEP(132, Z22)
+	Q6KZHI
+	Q6KZSTEP(196, Z23)
+	VEXTRACTI64X4 $1, Z9, Y5
+	VPADDD Y5, Y9, Y9
+	VCVTDQ2PS Y9, Y9
+	VFMADD231PS Y9, Y13, Y0
+	JMP q6kznext
+q6kzpairs:
+	// Per 64 elements (ggml's Q6_K gemm): one scaled sum each.
+	Q6KZLOAD(0, 128)
+	Q6KZLO
+	Q6KZSTEP(4, Z20)
+	Q6KZPACC
+	Q6KZHI
+	Q6KZSTEP(68, Z21)
+	Q6KZPACC
+	Q6KZLOAD(64, 160)
+	Q6KZLO
+	Q6KZSTEP(132, Z22)
+	Q6KZPACC
+	Q6KZHI
+	Q6KZSTEP(196, Z23)
+	Q6KZPACC
+q6kznext:
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JMP q6kzloop
+q6kzdone:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X0, X1, X0
+	HSUM4(X0, X1)
+	MOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET

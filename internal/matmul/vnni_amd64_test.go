@@ -102,3 +102,45 @@ func TestVNNIKernelsEqualAVX2(t *testing.T) {
 		}
 	}
 }
+
+// The AVX-512 Q6_K kernel gives the AVX2 kernel's result bit for bit, per
+// block and pairwise, on random blocks and on extreme ones (every quant 63
+// or 0, scales -128 and 127, activations ±127), where a saturating or
+// misplaced step would show.
+func TestQ6_KAVX512EqualsAVX2(t *testing.T) {
+	if !hasAVX512VNNI() || !hasAVX512BW() || !hasF16C() {
+		t.Skip("no AVX-512 VNNI and BW on this CPU")
+	}
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, nb := range []int{1, 2, 3, 8, 14} {
+		for _, extreme := range []int{0, 1, 2} {
+			w := randomKBlocks(r, Q6_KBlock, nb)
+			x := randomFloats(r, nb*256)
+			if extreme > 0 {
+				fill := byte(0xff) // every quant 63
+				if extreme == 2 {
+					fill = 0 // every quant 0, i.e. -32
+				}
+				for k := 0; k < nb; k++ {
+					blk := w[k*Q6_KBlock:]
+					for i := 0; i < 192; i++ {
+						blk[i] = fill
+					}
+					for i := 192; i < 208; i++ {
+						blk[i] = byte([]int8{-128, 127}[i%2])
+					}
+				}
+				for i := range x {
+					x[i] = float32(1 - 2*(i/5%2))
+				}
+			}
+			a := make([]byte, nb*Q8_KBlock)
+			QuantizeQ8_K(a, x)
+			for _, pairwise := range []int{0, 1} {
+				want := dotQ6_KAVX2(&w[0], &a[0], nb, pairwise)
+				got := dotQ6_KAVX512(&w[0], &a[0], nb, pairwise)
+				require.Equal(t, want, got, "nb=%d extreme=%d pairwise=%d", nb, extreme, pairwise)
+			}
+		}
+	}
+}
