@@ -1132,7 +1132,11 @@ done1x4z:
 // kernel's, so the result is the same bit for bit (TestQ6_KAVX512EqualsAVX2).
 // The scales reach their words by one VPERMW a pair of groups and the
 // scaled sums by one VPDPWSSD (AVX-512 VNNI), where AVX2 needs two
-// broadcasts, an insert, a VPMADDWD and a VPADDD a group.
+// broadcasts, an insert, a VPMADDWD and a VPADDD a group. (A four-row
+// version for prompts, written the same way, was no faster than
+// dotQ6_Kx4AVX2, 218 vs 213-266 ns in BenchmarkDotQ6_Kx4: folding four
+// rows' lanes every 64 elements, as its rounding needs, cost what the
+// wider products saved. Prompts keep the AVX2 kernel.)
 
 // q6kperm: for each pair of groups j (0-3), the word index of each of its
 // four scales (4j..4j+3) eight times: VPERMW's table for Z24's scales.

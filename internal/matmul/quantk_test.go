@@ -229,3 +229,15 @@ func benchDotK(b *testing.B, size int, dot func(w, a []byte, nb int, pairwise bo
 func BenchmarkDotQ4_K(b *testing.B) { benchDotK(b, Q4_KBlock, DotQ4_K) }
 
 func BenchmarkDotQ6_K(b *testing.B) { benchDotK(b, Q6_KBlock, DotQ6_K) }
+
+func BenchmarkDotQ6_Kx4(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nb = 8
+	w, a := randomKBlocks(r, Q6_KBlock, nb), make([]byte, 4*nb*Q8_KBlock)
+	randomQ8K(r, a, 4*nb)
+	var out [4]float32
+	b.SetBytes(int64(nb * Q6_KBlock))
+	for b.Loop() {
+		DotQ6_Kx4(&out, w, a, nb*Q8_KBlock, nb)
+	}
+}
