@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 
 	"github.com/ponder-go/ponder/tools/corpus"
@@ -38,6 +39,7 @@ func generate(ctx context.Context, seed uint64, places, n int, typed bool) ([]Ex
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
 	out := make([]Example, 0, n)
+	skipped := 0
 	for len(out) < n {
 		// With typed, half the questions are worded as the agent's reader
 		// hands them to the model, half as people type them.
@@ -46,6 +48,12 @@ func generate(ctx context.Context, seed uint64, places, n int, typed bool) ([]Ex
 			t = NewUserTask(r, w)
 		}
 		steps, err := Trace(ctx, w.Tools, t)
+		if errors.Is(err, errObservation) && skipped < n/100+10 {
+			// A task the real search cannot support makes no trace; a
+			// few such tasks are dropped, many would be a bug.
+			skipped++
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

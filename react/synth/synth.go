@@ -21,6 +21,7 @@ package synth
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -496,6 +497,11 @@ func lookupAnswer(place, attr, v string) string {
 }
 
 // extract finds the figure for place and attr in an observation.
+// errObservation marks a search whose passage does not hold the figure a
+// trace needs: the search ranked another passage first (an invented name
+// such as "Scucle Arear" can look like the word "area" to it).
+var errObservation = errors.New("the search did not return the passage the trace needs")
+
 func extract(obs, place, attr string) (string, error) {
 	var marker, unit string
 	switch attr {
@@ -513,16 +519,16 @@ func extract(obs, place, attr string) (string, error) {
 				return rest[:j], nil
 			}
 		}
-		return "", fmt.Errorf("synth: observation for the capital of %s lacks it: %q", place, obs)
+		return "", fmt.Errorf("synth: observation for the capital of %s lacks it: %q: %w", place, obs, errObservation)
 	}
 	i := indexSentence(obs, marker)
 	if i < 0 {
-		return "", fmt.Errorf("synth: observation for %s of %s lacks %q: %q", attr, place, marker, obs)
+		return "", fmt.Errorf("synth: observation for %s of %s lacks %q: %q: %w", attr, place, marker, obs, errObservation)
 	}
 	rest := obs[i+len(marker):]
 	j := strings.Index(rest, unit)
 	if j < 0 {
-		return "", fmt.Errorf("synth: observation for %s of %s is cut: %q", attr, place, obs)
+		return "", fmt.Errorf("synth: observation for %s of %s is cut: %q: %w", attr, place, obs, errObservation)
 	}
 	return strings.TrimSuffix(rest[:j], "."), nil
 }

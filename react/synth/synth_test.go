@@ -188,3 +188,18 @@ func TestUserTasksAreAnsweredRightAsTyped(t *testing.T) {
 		assert.Greater(t, said[k], 15, k)
 	}
 }
+
+// A search that ranks another passage first (world 2 names a place
+// "Scucle Area", and a question about its population found its area
+// passage) is an errObservation, which the generator drops instead of
+// stopping: 1 task in 36,000 of that world.
+func TestExtractMarksAMissingFigure(t *testing.T) {
+	obs := "[1] Scucle Area area: Scucle Area has a total area of 19,104.59 square miles. Scucle Area has a land area of 16,787.09 square miles and a water area of 2,317.5 square miles."
+	_, err := extract(obs, "Scucle Area", "population")
+	require.ErrorIs(t, err, errObservation)
+	_, err = extract(obs, "Scucle Area", "capital")
+	require.ErrorIs(t, err, errObservation)
+	v, err := extract(obs, "Scucle Area", "land area")
+	require.NoError(t, err)
+	assert.Equal(t, "16,787.09", v)
+}
