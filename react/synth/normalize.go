@@ -584,18 +584,22 @@ func (n *Normalizer) Finish(question, answer string, steps []react.Step) string 
 	}
 	q, _, ok := n.Read(question)
 	if ok && q.Kind == Capital {
-		// The capital as the passage the model found states it, where
-		// the model's copy of it went wrong.
-		if c, found := capitalIn(steps, q.Place[0]); found && !strings.Contains(answer, c) {
+		// The capital as the passage the model found states it, in the
+		// trained sentence: where the model's copy went wrong, and where
+		// it wrote the right name among repeated words ("Raleigh total is
+		// Raleigh my is Raleigh").
+		if c, found := capitalIn(steps, q.Place[0]); found {
 			return fmt.Sprintf("The capital of %s is %s.", q.Place[0], c)
 		}
 		return answer
 	}
 	if ok && q.Kind == Lookup && !q.Parts && len(q.Place) == 1 {
-		// The figure as the passage the model found states it, where the
-		// model answered something else (a density for "the population
-		// of Massachusetts", having gone on to divide).
-		if v, found := figureIn(steps, q.Place[0], q.Attr); found && !strings.Contains(answer, v) {
+		// The figure as the passage the model found states it, in the
+		// trained sentence: where the model answered something else (a
+		// density for "the population of Massachusetts", having gone on
+		// to divide), and where it wrapped the right figure in repeated
+		// words.
+		if v, found := figureIn(steps, q.Place[0], q.Attr); found {
 			return lookupAnswer(q.Place[0], q.Attr, v)
 		}
 		return answer

@@ -166,6 +166,9 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("Capital of KS?", "The capital of Kansas is The.", found))
 	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("Capital of KS?", "The capital of Kansas is Topeka.", found))
 	assert.Equal(t, "The capital of Kansas is The.", n.Finish("Capital of KS?", "The capital of Kansas is The.", nil), "no passage: left alone")
+	// The right name among repeated words (seen from a checkpoint of the
+	// one-command recipe) gets the trained sentence.
+	assert.Equal(t, "The capital of Kansas is Topeka.", n.Finish("what's the capital of KS", "The capital of Kansas is Topeka total is Topeka my is Topeka What is Topeka.", found))
 	// A lookup answered with something else (the model went on to a
 	// density) is answered from the passage the model found.
 	ma := []react.Step{
@@ -179,6 +182,8 @@ func TestFinishRoundsAndAnswersComparisons(t *testing.T) {
 	assert.Equal(t, "The area of Massachusetts is 10,554.12 square miles.", n.Finish("How big is Massachusetts?", "I could not answer that.", ma))
 	assert.Equal(t, density, n.Finish("population density of Massachusetts", density, ma), "a density question: left alone")
 	assert.Equal(t, "x", n.Finish("population of Ohio", "x", ma), "no passage for the place: left alone")
+	assert.Equal(t, "The population of Massachusetts is 7,029,917 people.",
+		n.Finish("population of Massachusetts", "The population of Massachusetts is 7,029,917 people is 7,029,917.", ma))
 	wv := []react.Step{{Action: "search", Input: "population of West Virginia", Observation: "[1] West Virginia population: West Virginia had a population of 1,793,716 at the 2020 United States census."}}
 	assert.Equal(t, "x", n.Finish("population of Virginia", "x", wv), "West Virginia's passage is not Virginia's")
 	// Area sums and differences say their unit.
