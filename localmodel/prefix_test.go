@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,6 +51,11 @@ func TestPrefixReuseIsExact(t *testing.T) {
 	}
 }
 
+// transcriptRuns numbers the benchmark's transcripts across sub-benchmarks
+// and -count repetitions, so that no run finds its own prompts cached by
+// an earlier one (which made later repetitions time a cache hit).
+var transcriptRuns atomic.Int64
+
 // BenchmarkReActStepPrefill is the time to first token of step k of a
 // growing transcript, with and without prefix reuse (issue #14: flat in
 // k with reuse).
@@ -66,11 +72,10 @@ func BenchmarkReActStepPrefill(b *testing.B) {
 				defer func() { m.PrefixCache = 0 }()
 				o := localmodel.GenerateOptions{MaxTokens: 1}
 				var total time.Duration
-				run := 0
 				for b.Loop() {
 					// Steps 0..k-1 of a new run as the agent makes them,
 					// then time step k (which extends step k-1's prompt).
-					run++
+					run := int(transcriptRuns.Add(1))
 					for j := 0; j < k; j++ {
 						_, _, _ = m.Generate(context.Background(), m.EncodeText(transcriptOf(run, j)), o)
 					}
