@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/ponder-go/ponder/localmodel/internal/bufs"
 )
 
 // BatchNetwork is a Network that can advance several sequences in one
@@ -16,7 +18,7 @@ type BatchNetwork interface {
 	// ForwardBatch feeds states[i] its tokens[i] and returns each
 	// sequence's logits for its last new position. The states must be
 	// distinct. Sequence i's logits may be kept in states[i] (see
-	// KeepRows): they stay valid until that state's next ForwardBatch.
+	// ForwardKeepingRows): they stay valid until that state's next ForwardBatch.
 	ForwardBatch(states []State, tokens [][]int32) ([][]float32, error)
 }
 
@@ -193,22 +195,28 @@ func CheckBatch[S comparable](arch string, states []State, tokens [][]int32, che
 	return out, nil
 }
 
-// KeepRows copies row i of flat (rows of width floats) into *keep[i],
-// which is grown once and then reused, and returns the rows so kept. An
-// architecture's ForwardBatch keeps each sequence's logits in its state
-// this way until that state's next batch: a batch of eight sequences over
-// a 152k-token vocabulary would otherwise take 4.8 MB of fresh memory a
-// step, and its page faults cost more than the step's attention. Each row
-// is capped at its end.
-func KeepRows(flat []float32, keep []*[]float32, width int) [][]float32 {
+// ForwardKeepingRows runs forward into a pooled buffer of len(keep) rows
+// of width floats, copies row i into *keep[i] (grown once, then reused)
+// and returns the rows so kept, each capped at its end. An architecture's
+// ForwardBatch keeps each sequence's logits in its state this way until
+// that state's next batch: a batch of eight sequences over a 152k-token
+// vocabulary would otherwise take 4.8 MB of fresh memory a step, and its
+// page faults cost more than the step's attention.
+func ForwardKeepingRows(keep []*[]float32, width int, forward func(flat []float32)) [][]float32 {
+	flat := batchRows.Get(len(keep) * width)
+	defer batchRows.Put(flat)
+	forward(*flat)
 	out := make([][]float32, len(keep))
 	for i, k := range keep {
 		if cap(*k) < width {
 			*k = make([]float32, width)
 		}
 		*k = (*k)[:width]
-		copy(*k, flat[i*width:(i+1)*width])
+		copy(*k, (*flat)[i*width:(i+1)*width])
 		out[i] = (*k)[:width:width]
 	}
 	return out
 }
+
+// batchRows holds batched passes' rows before they go to their states.
+var batchRows bufs.Pool[float32]

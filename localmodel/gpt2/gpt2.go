@@ -193,7 +193,7 @@ type State struct {
 	k, v []float32 // [L][MaxSeq][C]
 	Pos  int       // tokens processed
 	// logits holds the last ForwardBatch's logits for this sequence,
-	// reused from step to step (localmodel.KeepRows).
+	// reused from step to step (localmodel.ForwardKeepingRows).
 	logits []float32
 }
 
@@ -256,19 +256,12 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 	for i, s := range ss {
 		segs[i] = segment{s, tokens[i]}
 	}
-	V := m.Config.Vocab
-	flat := logitBufs.Get(len(segs) * V)
-	defer logitBufs.Put(flat)
-	m.forward(segs, false, *flat)
 	keep := make([]*[]float32, len(ss))
 	for i, s := range ss {
 		keep[i] = &s.logits
 	}
-	return localmodel.KeepRows(*flat, keep, V), nil
+	return localmodel.ForwardKeepingRows(keep, m.Config.Vocab, func(flat []float32) { m.forward(segs, false, flat) }), nil
 }
-
-// logitBufs holds batched passes' logits before they go to their states.
-var logitBufs bufs.Pool[float32]
 
 // segment is one sequence's new tokens in a forward pass.
 type segment struct {

@@ -77,7 +77,7 @@ type State struct {
 	k, v [][]float32 // per layer: positions × KVHeads·HeadDim
 	n    int
 	// logits holds the last ForwardBatch's logits for this sequence,
-	// reused from step to step (localmodel.KeepRows).
+	// reused from step to step (localmodel.ForwardKeepingRows).
 	logits []float32
 }
 
@@ -148,19 +148,12 @@ func (m *Model) ForwardBatch(states []localmodel.State, tokens [][]int32) ([][]f
 	for i, s := range ss {
 		segs[i] = segment{s, tokens[i]}
 	}
-	V := m.Config.Vocab
-	flat := logitBufs.Get(len(segs) * V)
-	defer logitBufs.Put(flat)
-	m.forward(segs, false, *flat)
 	keep := make([]*[]float32, len(ss))
 	for i, s := range ss {
 		keep[i] = &s.logits
 	}
-	return localmodel.KeepRows(*flat, keep, V), nil
+	return localmodel.ForwardKeepingRows(keep, m.Config.Vocab, func(flat []float32) { m.forward(segs, false, flat) }), nil
 }
-
-// logitBufs holds batched passes' logits before they go to their states.
-var logitBufs bufs.Pool[float32]
 
 // scratch holds a forward pass's activations, reused across calls (every
 // element is written before it is read) so that decoding a token does
