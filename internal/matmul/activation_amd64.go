@@ -25,3 +25,15 @@ func geluSIMD(x []float32) {
 	}
 	geluGo(x[n:])
 }
+
+//go:noescape
+func expSubAVX2(x *float32, n int, m float32)
+
+// expSubSIMD runs whole vectors of eight in assembly and the rest in Go.
+func expSubSIMD(x []float32, m float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		expSubAVX2(&x[0], n, m)
+	}
+	expSubGo(x[n:], m)
+}

@@ -182,3 +182,25 @@ geloop:
 	VZEROUPPER
 gedone:
 	RET
+
+// func expSubAVX2(x *float32, n int, m float32)
+// x[i] = e^(x[i]-m) for n (a multiple of 8) values: a softmax's
+// numerators, with EXP8's e^x (ggml's AVX2 softmax uses the same).
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JZ   esdone
+	EXPCONST
+esloop:
+	VBROADCASTSS m+16(FP), Y0
+	VMOVUPS (DI), Y1
+	VSUBPS  Y0, Y1, Y1         // x - m
+	EXP8(eswide, esexp)
+	VMOVUPS Y5, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     esloop
+	VZEROUPPER
+esdone:
+	RET

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestSwiGLU holds the kernel in use (AVX2's approximate exp on this
@@ -78,5 +80,42 @@ func BenchmarkGELU(b *testing.B) {
 	for b.Loop() {
 		copy(x, x) // the same inputs each time is fine: the cost does not depend on them
 		GELU(x)
+	}
+}
+
+// SoftmaxExp's numerators are e^(x-max) within a few ulp (AVX2: the
+// single-precision e^x of SwiGLU; the tail and pure Go: math.Exp), masked
+// scores (-Inf) give 0, and the sum is theirs.
+func TestSoftmaxExp(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 7, 8, 9, 64, 301} {
+		for _, spread := range []float32{1, 30, 200} {
+			x := randomFloats(r, n)
+			for i := range x {
+				x[i] *= spread
+			}
+			if n > 2 {
+				x[1] = float32(math.Inf(-1))
+			}
+			orig := append([]float32(nil), x...)
+			sum := SoftmaxExp(x)
+			m := math.Inf(-1)
+			for _, v := range orig {
+				m = math.Max(m, float64(v))
+			}
+			var want float32
+			for i, v := range orig {
+				d := float64(v - float32(m)) // the difference as float32 rounds it
+				w := math.Exp(d)
+				want += x[i]
+				if w < 1e-30 { // near float32's smallest normals: absolute error
+					assert.InDelta(t, w, float64(x[i]), 1e-37, "n=%d spread=%g: e^%g", n, spread, d)
+					continue
+				}
+				ulp := math.Abs(float64(math.Nextafter32(float32(w), 2) - float32(w)))
+				assert.LessOrEqual(t, math.Abs(float64(x[i])-w), 4*ulp, "n=%d spread=%g: e^%g = %g, want %g", n, spread, d, x[i], w)
+			}
+			assert.Equal(t, want, sum, "n=%d: the sum of the numerators, in order", n)
+		}
 	}
 }

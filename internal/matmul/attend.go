@@ -69,13 +69,23 @@ func SoftmaxExp(x []float32) float32 {
 	for _, v := range x {
 		maxv = max(maxv, v)
 	}
+	expSub(x, maxv)
 	var sum float32
-	for j, v := range x {
-		e := float32(math.Exp(float64(v - maxv)))
-		x[j] = e
+	for _, e := range x {
 		sum += e
 	}
 	return sum
+}
+
+// expSub sets x[i] = e^(x[i]-m): with AVX2, eight lanes at a time with the
+// single-precision e^x of SwiGLU (which ggml's AVX2 softmax uses too); in
+// pure Go, and for the last values, with math.Exp.
+var expSub = expSubGo
+
+func expSubGo(x []float32, m float32) {
+	for j, v := range x {
+		x[j] = float32(math.Exp(float64(v - m)))
+	}
 }
 
 // Parallel runs f over [0, n) split into up to Threads() contiguous

@@ -30,6 +30,6 @@ func UseGeneric() {
 	dotQ8_0x16, dotQ8_0x16x4, dotQ4_0x16, dotQ4_0x16x4 = dotQ8_0x16Go, dotQ8_0x16x4Go, dotQ4_0x16Go, dotQ4_0x16x4Go
 	dotQ8_0x16x8, dotQ4_0x16x8 = dotQ8_0x16x8Go, dotQ4_0x16x8Go
 	wide = false
-	swiglu, gelu = swigluGo, geluGo
+	swiglu, gelu, expSub = swigluGo, geluGo, expSubGo
 	axpy, scoresFixed = axpyGo, scoresFixedGo
 }

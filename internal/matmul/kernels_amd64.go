@@ -91,7 +91,7 @@ func init() {
 	dot3x4 = dot3x4Asm
 	dot1x4 = dot1x4Asm
 	dotFn = dotAsm
-	swiglu, gelu = swigluSIMD, geluSIMD
+	swiglu, gelu, expSub = swigluSIMD, geluSIMD, expSubSIMD
 	Kernel = "avx2+fma"
 	if hasAVX512() {
 		dot3x4, dot1x4 = dot3x4AVX512Asm, dot1x4AVX512Asm
