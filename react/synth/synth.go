@@ -496,12 +496,12 @@ func lookupAnswer(place, attr, v string) string {
 	return fmt.Sprintf("The %s of %s is %s%s.", attr, place, v, unit)
 }
 
-// extract finds the figure for place and attr in an observation.
 // errObservation marks a search whose passage does not hold the figure a
 // trace needs: the search ranked another passage first (an invented name
-// such as "Scucle Arear" can look like the word "area" to it).
+// such as "Scucle Area" can look like the word "area" to it).
 var errObservation = errors.New("the search did not return the passage the trace needs")
 
+// extract finds the figure for place and attr in an observation.
 func extract(obs, place, attr string) (string, error) {
 	var marker, unit string
 	switch attr {
