@@ -190,8 +190,8 @@ func NewRandom(c Config, seed uint64) (*Model, error) {
 // per layer.
 type State struct {
 	m *Model
-	// k and v hold, per layer, Pos positions × Channels (or more after a
-	// Truncate), grown as positions are added: a state (and a fork of it,
+	// k and v hold, per layer, Pos positions × Channels, grown as
+	// positions are added (bufs.Grow): a state (and a fork of it,
 	// which the prefix cache makes twice a request) costs what its
 	// positions hold, not the whole context (2 MB for the bundled model,
 	// whose zeroing and copying were 45% of a ReAct step's time to first
@@ -215,7 +215,13 @@ func (m *Model) newState() *State {
 func (s *State) Len() int { return s.Pos }
 
 // Truncate forgets the positions from n on.
-func (s *State) Truncate(n int) { s.Pos = min(s.Pos, max(n, 0)) }
+func (s *State) Truncate(n int) {
+	s.Pos = min(s.Pos, max(n, 0))
+	for l := range s.k {
+		s.k[l] = s.k[l][:s.Pos*s.m.Config.Channels]
+		s.v[l] = s.v[l][:s.Pos*s.m.Config.Channels]
+	}
+}
 
 // Bytes is the memory the KV cache holds.
 func (s *State) Bytes() int64 {
@@ -228,28 +234,13 @@ func (s *State) Bytes() int64 {
 
 // Fork returns an independent copy of the state.
 func (s *State) Fork() localmodel.State {
-	n := s.Pos * s.m.Config.Channels
 	f := s.m.newState()
 	for l := range s.k {
-		f.k[l] = append([]float32(nil), s.k[l][:n]...)
-		f.v[l] = append([]float32(nil), s.v[l][:n]...)
+		f.k[l] = append([]float32(nil), s.k[l]...)
+		f.v[l] = append([]float32(nil), s.v[l]...)
 	}
 	f.Pos = s.Pos
 	return f
-}
-
-// extend makes a layer's cache hold n floats, keeping what it holds
-// (capacity doubles, so a decode's growth copies little).
-func extend(c []float32, n int) []float32 {
-	if n <= len(c) {
-		return c
-	}
-	if n <= cap(c) {
-		return c[:n]
-	}
-	grown := make([]float32, n, max(n, 2*cap(c)))
-	copy(grown, c)
-	return grown
 }
 
 // Forward feeds tokens to the sequence (a prompt prefill or one decoded
@@ -328,9 +319,9 @@ func (m *Model) forward(segs []segment, all bool, logits []float32) {
 	C, NH, L := c.Channels, c.Heads, c.Layers
 	hs := C / NH
 	p := &m.Params
-	bufs := getBuffers(T, C)
-	defer putBuffers(bufs)
-	x, h, qkv, att, proj, fc := bufs.x, bufs.h, bufs.qkv, bufs.att, bufs.proj, bufs.fc
+	sb := getBuffers(T, C)
+	defer putBuffers(sb)
+	x, h, qkv, att, proj, fc := sb.x, sb.h, sb.qkv, sb.att, sb.proj, sb.fc
 
 	// x = token embedding + position embedding.
 	row := 0
@@ -352,15 +343,12 @@ func (m *Model) forward(segs []segment, all bool, logits []float32) {
 		row := 0
 		for _, g := range segs {
 			s, gT := g.s, len(g.tokens)
-			s.k[l] = extend(s.k[l], (s.Pos+gT)*C)
-			s.v[l] = extend(s.v[l], (s.Pos+gT)*C)
-			kc, vc := s.k[l], s.v[l]
 			for t := 0; t < gT; t++ {
 				r := row + t
-				copy(kc[(s.Pos+t)*C:(s.Pos+t+1)*C], qkv[r*3*C+C:r*3*C+2*C])
-				copy(vc[(s.Pos+t)*C:(s.Pos+t+1)*C], qkv[r*3*C+2*C:r*3*C+3*C])
+				s.k[l] = bufs.Grow(s.k[l], qkv[r*3*C+C:r*3*C+2*C], c.MaxSeq*C)
+				s.v[l] = bufs.Grow(s.v[l], qkv[r*3*C+2*C:r*3*C+3*C], c.MaxSeq*C)
 			}
-			attention(att[row*C:(row+gT)*C], qkv[row*3*C:(row+gT)*3*C], kc, vc, s.Pos, gT, C, NH, hs)
+			attention(att[row*C:(row+gT)*C], qkv[row*3*C:(row+gT)*3*C], s.k[l], s.v[l], s.Pos, gT, C, NH, hs)
 			row += gT
 		}
 		matmul.MatMul(proj, att, p.AttProjW[l*C*C:(l+1)*C*C], p.AttProjB[l*C:(l+1)*C], T, C, C)

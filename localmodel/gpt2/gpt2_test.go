@@ -86,6 +86,21 @@ func TestKVCacheMatchesFullRecompute(t *testing.T) {
 	c, _ := m.Forward(f, []int32{11}, false)
 	assert.NotEqual(t, a, c)
 	assert.Equal(t, 6, base.Len())
+
+	// A truncated state continues as if it had only seen what it keeps.
+	tr := m.newState()
+	_, err = m.Forward(tr, toks, false)
+	require.NoError(t, err)
+	tr.Truncate(4)
+	other := []int32{11, 612, 373}
+	lg, err = m.Forward(tr, other, true)
+	require.NoError(t, err)
+	fresh := m.NewState()
+	_, err = m.Forward(fresh, toks[:4], false)
+	require.NoError(t, err)
+	want, err := m.Forward(fresh, other, true)
+	require.NoError(t, err)
+	assert.Less(t, maxDiff(lg, want), 1e-4, "after Truncate(4)")
 }
 
 func TestContextOverflowIsAnError(t *testing.T) {

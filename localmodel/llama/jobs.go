@@ -178,8 +178,8 @@ func (j *attendJob) Range(lo, hi int) {
 				m.rope(k[r*kvDim+h*hd:r*kvDim+(h+1)*hd], rot)
 			}
 		}
-		s.k[li] = appendKV(s.k[li], k[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
-		s.v[li] = appendKV(s.v[li], v[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
+		s.k[li] = bufs.Grow(s.k[li], k[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
+		s.v[li] = bufs.Grow(s.v[li], v[row*kvDim:(row+gT)*kvDim], c.Context*kvDim)
 		m.attention(j.att[row*qDim:(row+gT)*qDim], q[row*qDim:(row+gT)*qDim], s.k[li], s.v[li], s.n, gT)
 	}
 }

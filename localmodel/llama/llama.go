@@ -398,16 +398,3 @@ func addInPlace(x, y []float32) {
 
 // scoreBufs lends attention's score rows (one per thread and call).
 var scoreBufs bufs.Pool[float32]
-
-// appendKV appends new positions to a layer's cache, doubling its capacity
-// when full (up to limit, the whole context): append's own growth for
-// slices this large is about 1.25x, which copies the cache over and over
-// as a sequence grows.
-func appendKV(cache, add []float32, limit int) []float32 {
-	if n := len(cache) + len(add); n > cap(cache) {
-		grown := make([]float32, len(cache), max(n, min(2*cap(cache), limit)))
-		copy(grown, cache)
-		cache = grown
-	}
-	return append(cache, add...)
-}

@@ -13,6 +13,19 @@ func Sized[T any](s []T, n int) []T {
 	return s[:n]
 }
 
+// Grow appends add to s, doubling s's capacity when it is full, up to
+// limit elements (a KV cache's whole context): append's own growth for
+// slices this large is about 1.25x, which copies a growing cache over and
+// over as a sequence grows.
+func Grow[T any](s, add []T, limit int) []T {
+	if n := len(s) + len(add); n > cap(s) {
+		grown := make([]T, len(s), max(n, min(2*cap(s), limit)))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, add...)
+}
+
 // Pool lends slices of T of any length (the zero Pool is ready to use).
 type Pool[T any] struct{ p sync.Pool }
 

@@ -23,3 +23,14 @@ func TestPoolLendsTheLengthAsked(t *testing.T) {
 		t.Fatalf("Get(3): len %d", len(*b))
 	}
 }
+
+func TestGrowDoublesUpToTheLimit(t *testing.T) {
+	s := Grow(make([]int, 0, 4), []int{1, 2, 3, 4, 5}, 100)
+	if len(s) != 5 || cap(s) != 8 || s[4] != 5 {
+		t.Fatalf("Grow(cap 4, 5 values): len %d cap %d %v", len(s), cap(s), s)
+	}
+	s = Grow(s[:5], []int{6, 7, 8, 9}, 10)
+	if len(s) != 9 || cap(s) != 10 || s[8] != 9 || s[0] != 1 {
+		t.Fatalf("Grow(cap 8, 4 more, limit 10): len %d cap %d %v", len(s), cap(s), s)
+	}
+}
