@@ -140,13 +140,14 @@ func trainCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		if i < len(tinyRecipe)-1 {
-			// The next stage starts from this one's weights and tokenizer.
+			// The next stage starts from this one's weights and tokenizer,
+			// once this one has run all its steps.
+			if done, err := train.SavedStep(run.out); err != nil || done < run.steps {
+				return fmt.Errorf("train: stage %d stopped at step %d of %d (the -minutes budget); run the same command again to resume", i+1, done, run.steps)
+			}
 			var err error
 			if run.start, run.tok, err = readCheckpoint(run.out); err != nil {
 				return fmt.Errorf("train: stage %d: %w", i+1, err)
-			}
-			if done, err := train.SavedStep(run.out); err != nil || done < run.steps {
-				return fmt.Errorf("train: stage %d stopped at step %d of %d (the -minutes budget); run the same command again to resume", i+1, done, run.steps)
 			}
 		}
 	}
